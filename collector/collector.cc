@@ -1,0 +1,33 @@
+#include "collector/collector.h"
+
+namespace ctcollect {
+
+void Collector::Start() {
+  for (auto& w : watchers_) w->Start();
+}
+
+void Collector::Stop() {
+  for (auto& w : watchers_) w->Stop();
+}
+
+void Collector::RequestResync() {
+  for (auto& w : watchers_) w->RequestResync();
+}
+
+Snapshot Collector::TakeSnapshot() const {
+  Snapshot s;
+  s.netns.resize(watchers_.size());
+  for (size_t i = 0; i < watchers_.size(); ++i) {
+    watchers_[i]->FillSnapshot(&s.netns[i]);
+  }
+  return s;
+}
+
+bool Collector::Ready() const {
+  for (const auto& w : watchers_) {
+    if (!w->Ready()) return false;
+  }
+  return true;
+}
+
+}  // namespace ctcollect

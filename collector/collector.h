@@ -1,0 +1,28 @@
+// The set of watched network namespaces, as one SnapshotSource.
+// Thread safety: Add/Start/Stop from the main thread before/after serving;
+// TakeSnapshot, Ready and RequestResync from any thread.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "collector/netns_watcher.h"
+#include "collector/snapshot.h"
+
+namespace ctcollect {
+
+class Collector : public SnapshotSource {
+ public:
+  void Add(std::unique_ptr<NetnsWatcher> w) { watchers_.push_back(std::move(w)); }
+  void Start();
+  void Stop();
+  void RequestResync();
+
+  Snapshot TakeSnapshot() const override;
+  bool Ready() const override;
+
+ private:
+  std::vector<std::unique_ptr<NetnsWatcher>> watchers_;
+};
+
+}  // namespace ctcollect

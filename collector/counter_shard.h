@@ -1,0 +1,118 @@
+// Per-namespace counters written by exactly one ingest thread and read by any
+// number of snapshot readers without a lock.
+//
+// Thread safety: every mutating method may be called only from the owning
+// ingest thread (single writer, so increments are a relaxed load + store, no
+// locked instruction); Read*() / ForEach*() may be called from any thread at
+// any time and see each counter atomically (not a consistent cut across
+// counters, which Prometheus does not need).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+
+#include "collector/ct_labels.h"
+
+namespace ctcollect {
+
+// Index of an entries gauge within one zone: family x protocol x state.
+inline constexpr int kSeriesPerZone = kNumFamilies * kNumProtos * kMaxStates;
+inline int SeriesIndex(Family f, Proto p, uint8_t state) {
+  return (static_cast<int>(f) * kNumProtos + static_cast<int>(p)) * kMaxStates +
+         state;
+}
+
+// Why a resync dump was started (the `reason` label).
+enum class ResyncReason : uint8_t { kStartup, kInterval, kOverrun, kRequest };
+inline constexpr int kNumResyncReasons = 4;
+std::string_view ResyncReasonName(ResyncReason r);
+
+// A counter with one writer: a plain add, visible atomically to readers.
+class SingleWriterCounter {
+ public:
+  void Add(int64_t d) {
+    v_.store(v_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+  }
+  void Set(int64_t v) { v_.store(v, std::memory_order_relaxed); }
+  int64_t Get() const { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<int64_t> v_{0};
+};
+
+class CounterShard {
+ public:
+  // Entries gauges of one conntrack zone. Blocks are created by the writer
+  // and published on a lock-free list; they live as long as the shard.
+  struct ZoneBlock {
+    explicit ZoneBlock(uint16_t z) : zone(z) {}
+    const uint16_t zone;
+    std::array<SingleWriterCounter, kSeriesPerZone> entries;
+    // Set once a series has held a flow, so it is exported (as 0 when empty)
+    // instead of appearing and vanishing with its first and last flow.
+    std::array<std::atomic<bool>, kSeriesPerZone> seen{};
+    ZoneBlock* next = nullptr;  // immutable once published
+  };
+
+  CounterShard() = default;
+  ~CounterShard();
+  CounterShard(const CounterShard&) = delete;
+  CounterShard& operator=(const CounterShard&) = delete;
+
+  // --- writer side ---
+  void AddEntry(uint16_t zone, Family f, Proto p, uint8_t state, int64_t d);
+  void CountEvent(EventType t, Family f, Proto p) {
+    events_[static_cast<int>(t)][static_cast<int>(f)][static_cast<int>(p)]
+        .Add(1);
+  }
+  void CountTransition(Proto p, uint8_t from, uint8_t to) {
+    transitions_[static_cast<int>(p)][from][to].Add(1);
+  }
+  SingleWriterCounter& overruns() { return overruns_; }
+  SingleWriterCounter& parse_errors() { return parse_errors_; }
+  SingleWriterCounter& destroy_unknown() { return destroy_unknown_; }
+  SingleWriterCounter& resyncs(ResyncReason r) {
+    return resyncs_[static_cast<int>(r)];
+  }
+
+  // --- reader side (any thread) ---
+  // Calls fn for every exported entries series (see ZoneBlock::seen).
+  void ForEachEntries(const std::function<void(uint16_t zone, Family, Proto,
+                                               uint8_t state, int64_t)>& fn)
+      const;
+  int64_t Events(EventType t, Family f, Proto p) const {
+    return events_[static_cast<int>(t)][static_cast<int>(f)]
+                  [static_cast<int>(p)]
+                      .Get();
+  }
+  int64_t Transitions(Proto p, uint8_t from, uint8_t to) const {
+    return transitions_[static_cast<int>(p)][from][to].Get();
+  }
+  const SingleWriterCounter& overruns() const { return overruns_; }
+  const SingleWriterCounter& parse_errors() const { return parse_errors_; }
+  const SingleWriterCounter& destroy_unknown() const {
+    return destroy_unknown_;
+  }
+  const SingleWriterCounter& resyncs(ResyncReason r) const {
+    return resyncs_[static_cast<int>(r)];
+  }
+
+ private:
+  ZoneBlock* BlockFor(uint16_t zone);  // writer only
+
+  ZoneBlock* zone0_ = nullptr;                             // writer cache
+  std::unordered_map<uint16_t, ZoneBlock*> zone_index_;    // writer only
+  std::atomic<ZoneBlock*> head_{nullptr};                  // readers walk
+  SingleWriterCounter events_[kNumEventTypes][kNumFamilies][kNumProtos];
+  SingleWriterCounter transitions_[kNumProtos][kMaxStates][kMaxStates];
+  SingleWriterCounter overruns_;
+  SingleWriterCounter parse_errors_;
+  SingleWriterCounter destroy_unknown_;
+  SingleWriterCounter resyncs_[kNumResyncReasons];
+};
+
+}  // namespace ctcollect

@@ -1,0 +1,58 @@
+// Label vocabulary for conntrack entries: address families, layer-4
+// protocols and per-protocol state names, as `conntrack -L` prints them.
+// Everything here is a compile-time table; no allocation, thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace ctcollect {
+
+enum class Family : uint8_t { kIpv4 = 0, kIpv6 = 1 };
+inline constexpr int kNumFamilies = 2;
+
+// The protocols the kernel tracks with their own tracker; anything else is
+// tracked by the generic tracker and labelled "generic".
+enum class Proto : uint8_t {
+  kTcp = 0,
+  kUdp,
+  kUdplite,
+  kIcmp,
+  kIcmpv6,
+  kSctp,
+  kDccp,
+  kGre,
+  kGeneric,
+};
+inline constexpr int kNumProtos = 9;
+
+// TCP, SCTP and DCCP each have ten kernel states; the rest have none and
+// always use state 0 (exported as an empty state label).
+inline constexpr int kMaxStates = 10;
+
+// Event kinds as they arrive on the ctnetlink multicast groups.
+enum class EventType : uint8_t { kNew = 0, kUpdate = 1, kDestroy = 2 };
+inline constexpr int kNumEventTypes = 3;
+
+std::string_view FamilyName(Family f);
+std::string_view ProtoName(Proto p);
+std::string_view EventTypeName(EventType t);
+
+// Maps an AF_INET/AF_INET6 value; nullopt for anything else.
+std::optional<Family> FamilyFromAf(uint8_t af);
+
+// Maps an IP protocol number (e.g. 6) to the tracker that handles it.
+Proto ProtoFromNumber(uint8_t l4proto);
+
+// True for the protocols whose entries carry a kernel state.
+bool ProtoHasStates(Proto p);
+
+// Number of valid state values for `p` (1 for stateless protocols).
+int NumStates(Proto p);
+
+// Name of state `s` of protocol `p` as libnetfilter_conntrack prints it
+// ("ESTABLISHED", "TIME_WAIT", ...); "" for stateless protocols.
+std::string_view StateName(Proto p, uint8_t s);
+
+}  // namespace ctcollect

@@ -1,0 +1,182 @@
+#include "collector/ct_message.h"
+
+#include "collector/nl_attr.h"
+
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+
+namespace ctcollect {
+namespace {
+
+// Fixed-size attributes must be exactly this long; the kernel never sends
+// anything else, so a mismatch means the bytes are not what we think.
+bool IsU8(const nlattr* a) { return mnl_attr_get_payload_len(a) >= 1; }
+bool IsU16(const nlattr* a) { return mnl_attr_get_payload_len(a) == 2; }
+bool IsU32(const nlattr* a) { return mnl_attr_get_payload_len(a) == 4; }
+bool IsU64(const nlattr* a) { return mnl_attr_get_payload_len(a) == 8; }
+
+uint64_t Be64(const nlattr* a) { return be64toh(mnl_attr_get_u64(a)); }
+
+// CTA_TUPLE_ORIG -> CTA_TUPLE_PROTO -> CTA_PROTO_NUM.
+bool ParseTupleProto(const nlattr* tuple, CtMessage* m) {
+  bool found = false;
+  bool ok = ForEachNested(tuple, [&](const nlattr* a) {
+    if (mnl_attr_get_type(a) != CTA_TUPLE_PROTO) return true;
+    return ForEachNested(a, [&](const nlattr* p) {
+      if (mnl_attr_get_type(p) != CTA_PROTO_NUM) return true;
+      if (!IsU8(p)) return false;
+      m->l4proto = mnl_attr_get_u8(p);
+      m->proto = ProtoFromNumber(m->l4proto);
+      found = true;
+      return true;
+    });
+  });
+  return ok && found;
+}
+
+// CTA_PROTOINFO -> CTA_PROTOINFO_{TCP,SCTP,DCCP} -> *_STATE.
+bool ParseProtoinfo(const nlattr* info, CtMessage* m) {
+  return ForEachNested(info, [&](const nlattr* a) {
+    uint16_t want;
+    switch (mnl_attr_get_type(a)) {
+      case CTA_PROTOINFO_TCP:
+        want = CTA_PROTOINFO_TCP_STATE;
+        break;
+      case CTA_PROTOINFO_SCTP:
+        want = CTA_PROTOINFO_SCTP_STATE;
+        break;
+      case CTA_PROTOINFO_DCCP:
+        want = CTA_PROTOINFO_DCCP_STATE;
+        break;
+      default:
+        return true;
+    }
+    return ForEachNested(a, [&](const nlattr* s) {
+      if (mnl_attr_get_type(s) != want) return true;
+      if (!IsU8(s)) return false;
+      uint8_t v = mnl_attr_get_u8(s);
+      if (v >= kMaxStates) return false;
+      m->state = v;
+      m->has_state = true;
+      return true;
+    });
+  });
+}
+
+bool ParseCounters(const nlattr* c, int dir, CtMessage* m) {
+  m->has_counters = true;
+  return ForEachNested(c, [&](const nlattr* a) {
+    switch (mnl_attr_get_type(a)) {
+      case CTA_COUNTERS_PACKETS:
+        if (!IsU64(a)) return false;
+        m->packets[dir] = Be64(a);
+        break;
+      case CTA_COUNTERS_BYTES:
+        if (!IsU64(a)) return false;
+        m->bytes[dir] = Be64(a);
+        break;
+      default:
+        break;
+    }
+    return true;
+  });
+}
+
+bool ParseTimestamp(const nlattr* t, CtMessage* m) {
+  m->has_timestamp = true;
+  return ForEachNested(t, [&](const nlattr* a) {
+    switch (mnl_attr_get_type(a)) {
+      case CTA_TIMESTAMP_START:
+        if (!IsU64(a)) return false;
+        m->start_ns = Be64(a);
+        break;
+      case CTA_TIMESTAMP_STOP:
+        if (!IsU64(a)) return false;
+        m->stop_ns = Be64(a);
+        break;
+      default:
+        break;
+    }
+    return true;
+  });
+}
+
+}  // namespace
+
+std::optional<CtMessage> ParseCtMessage(const nlmsghdr* nlh) {
+  if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(nfgenmsg)) return std::nullopt;
+  if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK) {
+    return std::nullopt;
+  }
+  CtMessage m;
+  switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
+    case IPCTNL_MSG_CT_NEW:
+      m.type = (nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL))
+                   ? EventType::kNew
+                   : EventType::kUpdate;
+      break;
+    case IPCTNL_MSG_CT_DELETE:
+      m.type = EventType::kDestroy;
+      break;
+    default:
+      return std::nullopt;
+  }
+  const auto* nfg = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(nlh));
+  auto family = FamilyFromAf(nfg->nfgen_family);
+  if (!family) return std::nullopt;
+  m.family = *family;
+
+  bool have_id = false, have_tuple = false;
+  bool ok = ForEachMsgAttr(nlh, sizeof(nfgenmsg), [&](const nlattr* a) {
+    switch (mnl_attr_get_type(a)) {
+      case CTA_TUPLE_ORIG:
+        have_tuple = true;
+        return ParseTupleProto(a, &m);
+      case CTA_PROTOINFO:
+        return ParseProtoinfo(a, &m);
+      case CTA_ID:
+        if (!IsU32(a)) return false;
+        m.id = ntohl(mnl_attr_get_u32(a));
+        have_id = true;
+        return true;
+      case CTA_STATUS:
+        if (!IsU32(a)) return false;
+        m.status = ntohl(mnl_attr_get_u32(a));
+        return true;
+      case CTA_MARK:
+        if (!IsU32(a)) return false;
+        m.mark = ntohl(mnl_attr_get_u32(a));
+        m.has_mark = true;
+        return true;
+      case CTA_TIMEOUT:
+        if (!IsU32(a)) return false;
+        m.timeout = ntohl(mnl_attr_get_u32(a));
+        m.has_timeout = true;
+        return true;
+      case CTA_ZONE:
+        if (!IsU16(a)) return false;
+        m.zone = ntohs(mnl_attr_get_u16(a));
+        m.has_zone = true;
+        return true;
+      case CTA_COUNTERS_ORIG:
+        return ParseCounters(a, 0, &m);
+      case CTA_COUNTERS_REPLY:
+        return ParseCounters(a, 1, &m);
+      case CTA_TIMESTAMP:
+        return ParseTimestamp(a, &m);
+      default:
+        return true;
+    }
+  });
+  if (!ok) return std::nullopt;
+  if (!have_id || !have_tuple) return std::nullopt;
+  if (!ProtoHasStates(m.proto)) {
+    m.state = 0;
+    m.has_state = true;  // stateless protocols are always in their one state
+  }
+  return m;
+}
+
+}  // namespace ctcollect

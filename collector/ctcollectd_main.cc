@@ -1,0 +1,107 @@
+// ctcollectd: composition root. Parses flags, builds the watchers and the
+// HTTP server, wires them, and waits for a signal. No logic lives here.
+#include <signal.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collector/collector.h"
+#include "collector/log.h"
+#include "collector/netns.h"
+#include "collector/netns_watcher.h"
+#include "collector/options.h"
+#include "collector/version.h"
+#include "exporters/http_server.h"
+
+namespace {
+constexpr int kExitConfig = 78;  // EX_CONFIG
+constexpr int kExitStartup = 1;
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace ctcollect;
+  DaemonOptions opts;
+  try {
+    opts = ParseDaemonOptions(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "ctcollectd: %s\n", e.what());
+    return kExitConfig;
+  }
+  if (opts.show_help) {
+    std::fputs(DaemonUsage().c_str(), stdout);
+    return 0;
+  }
+  if (opts.show_version) {
+    std::printf("ctcollectd %s\n", kVersion);
+    return 0;
+  }
+  SetLogLevel(opts.log_level);
+
+  // Block the signals we wait for before any thread starts, so every
+  // thread inherits the mask and only sigwait() sees them.
+  sigset_t wait_set;
+  sigemptyset(&wait_set);
+  sigaddset(&wait_set, SIGTERM);
+  sigaddset(&wait_set, SIGINT);
+  sigaddset(&wait_set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &wait_set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::vector<NetnsHandle> namespaces;
+  try {
+    if (opts.netns.empty()) {
+      namespaces.push_back(NetnsHandle::Own());
+    }
+    for (const auto& n : opts.netns) namespaces.push_back(NetnsHandle::Open(n));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ctcollectd: %s\n", e.what());
+    return kExitConfig;
+  }
+
+  Collector collector;
+  std::unique_ptr<HttpServer> http;
+  try {
+    WatcherOptions wopts;
+    wopts.resync_interval = opts.resync_interval;
+    wopts.buffer_size = opts.buffer_size;
+    wopts.buffer_max = opts.buffer_max;
+    for (auto& ns : namespaces) {
+      collector.Add(std::make_unique<NetnsWatcher>(std::move(ns), wopts));
+    }
+    HttpOptions hopts;
+    for (const auto& l : opts.listen_addresses) {
+      hopts.listen.push_back(ListenAddressToCivetweb("--web.listen-address", l));
+    }
+    hopts.telemetry_path = opts.telemetry_path;
+    hopts.version = kVersion;
+    http = std::make_unique<HttpServer>(hopts, &collector);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ctcollectd: %s\n", e.what());
+    return kExitStartup;
+  }
+  collector.Start();
+  std::string where;
+  for (int p : http->ports()) where += " " + std::to_string(p);
+  Log(LogLevel::kInfo, std::string("ctcollectd ") + kVersion +
+                           " started; HTTP on port(s)" + where);
+
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&wait_set, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      Log(LogLevel::kInfo, "SIGHUP: resyncing with the kernel");
+      collector.RequestResync();
+      continue;
+    }
+    Log(LogLevel::kInfo, std::string("signal ") + strsignal(sig) +
+                             ", shutting down");
+    break;
+  }
+  http.reset();
+  collector.Stop();
+  return 0;
+}

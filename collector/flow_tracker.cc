@@ -1,0 +1,118 @@
+#include "collector/flow_tracker.h"
+
+namespace ctcollect {
+
+void FlowTracker::Count(const FlowRecord& r, int64_t d) {
+  counters_->AddEntry(r.zone, static_cast<Family>(r.family()),
+                      static_cast<Proto>(r.proto()), r.state, d);
+}
+
+void FlowTracker::Publish() {
+  table_entries_.store(static_cast<int64_t>(live_flows()),
+                       std::memory_order_relaxed);
+  table_bytes_.store(static_cast<int64_t>(table_.bytes()),
+                     std::memory_order_relaxed);
+}
+
+void FlowTracker::Relabel(FlowRecord* r, const CtMessage& m, bool counted,
+                          uint32_t now_s, bool count_transition) {
+  uint8_t family = static_cast<uint8_t>(m.family);
+  uint8_t proto = static_cast<uint8_t>(m.proto);
+  // An UPDATE without CTA_PROTOINFO (the kernel only includes it when the
+  // state changed) keeps the state we know.
+  uint8_t state = m.has_state ? m.state : (counted ? r->state : 0);
+  // The kernel leaves CTA_ZONE out for the default zone, on every message.
+  uint16_t zone = m.zone;
+  if (counted && r->family() == family && r->proto() == proto &&
+      r->state == state && r->zone == zone) {
+    return;
+  }
+  if (counted) {
+    Count(*r, -1);
+    if (count_transition && r->proto() == proto && r->state != state) {
+      counters_->CountTransition(m.proto, r->state, state);
+    }
+  }
+  if (!counted || r->state != state) r->since = now_s;
+  r->set_class(family, proto);
+  r->state = state;
+  r->zone = zone;
+  Count(*r, +1);
+}
+
+void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
+  counters_->CountEvent(m.type, m.family, m.proto);
+  if (m.type == EventType::kDestroy) {
+    FlowRecord* r = table_.Find(m.id);
+    if (r == nullptr) {
+      counters_->destroy_unknown().Add(1);
+      if (dumping_) {
+        // The dump may still report it: remember that it is gone.
+        bool inserted;
+        r = table_.Insert(m.id, &inserted);
+        r->meta |= FlowRecord::kDead;
+        ++tombstones_;
+      }
+    } else if (!r->dead()) {
+      Count(*r, -1);
+      if (dumping_) {
+        r->meta |= FlowRecord::kDead;
+        ++tombstones_;
+      } else {
+        table_.Erase(r);
+      }
+    }
+    Publish();
+    return;
+  }
+  bool inserted;
+  FlowRecord* r = table_.Insert(m.id, &inserted);
+  if (!inserted && r->dead()) {
+    // Same id again after a DESTROY within one dump: a new flow (ids are
+    // reused only after the old flow is gone).
+    r->meta &= static_cast<uint8_t>(~FlowRecord::kDead);
+    --tombstones_;
+    inserted = true;
+  }
+  Relabel(r, m, /*counted=*/!inserted, now_s, /*count_transition=*/true);
+  r->gen = gen_;
+  if (dumping_) r->meta |= FlowRecord::kTouched;
+  if (inserted) Publish();
+}
+
+void FlowTracker::BeginDump() {
+  dumping_ = true;
+  ++gen_;
+}
+
+void FlowTracker::ApplyDumpEntry(const CtMessage& m, uint32_t now_s) {
+  bool inserted;
+  FlowRecord* r = table_.Insert(m.id, &inserted);
+  if (!inserted && (r->dead() || r->touched())) return;
+  // Do not count a transition: the dump only tells us where the flow is
+  // now, not that it moved (events we lost may have moved it many times).
+  Relabel(r, m, /*counted=*/!inserted, now_s, /*count_transition=*/false);
+  r->gen = gen_;
+  if (inserted) Publish();
+}
+
+size_t FlowTracker::EndDump(bool complete) {
+  dumping_ = false;
+  const uint32_t gen = gen_;
+  size_t stale = 0;
+  table_.EraseIf([&](FlowRecord& r) {
+    if (r.dead()) return true;  // already uncounted
+    if (complete && r.gen != gen) {
+      Count(r, -1);
+      ++stale;
+      return true;
+    }
+    r.meta &= static_cast<uint8_t>(~FlowRecord::kTouched);
+    return false;
+  });
+  tombstones_ = 0;
+  Publish();
+  return stale;
+}
+
+}  // namespace ctcollect

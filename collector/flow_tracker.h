@@ -1,0 +1,73 @@
+// Applies conntrack events and dump entries of one network namespace to its
+// FlowTable and CounterShard, and reconciles the table with each full dump.
+//
+// Reconciliation while events keep arriving (both streams are read by the
+// same thread, in any interleaving):
+//  - every event is applied as it comes; an event seen during a dump marks
+//    its flow kTouched, and the dump does not overwrite a touched flow (the
+//    event is at least as new as the dump's view of it);
+//  - a DESTROY during a dump leaves a kDead tombstone so that a dump message
+//    about the flow that was already queued cannot resurrect it;
+//  - at the end of the dump every flow neither seen by the dump nor touched
+//    by an event is gone from the kernel (its DESTROY was lost) and is
+//    removed, together with the tombstones.
+// After a quiet period and one dump, every gauge equals the kernel's truth.
+//
+// Thread safety: all methods on the one ingest thread that owns the tracker;
+// the CounterShard it writes is readable from any thread, as are
+// table_entries()/table_bytes().
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "collector/counter_shard.h"
+#include "collector/ct_message.h"
+#include "collector/flow_table.h"
+
+namespace ctcollect {
+
+class FlowTracker {
+ public:
+  explicit FlowTracker(CounterShard* counters) : counters_(counters) {}
+
+  // Applies one event message. `now_s` is a monotonic clock in seconds.
+  void ApplyEvent(const CtMessage& m, uint32_t now_s);
+
+  void BeginDump();
+  void ApplyDumpEntry(const CtMessage& m, uint32_t now_s);
+  // Ends the dump. `complete` is false when the dump was interrupted (e.g.
+  // NLM_F_DUMP_INTR or an error): then nothing is swept, since flows may be
+  // missing from it. Returns the number of stale flows removed.
+  size_t EndDump(bool complete);
+  bool dumping() const { return dumping_; }
+
+  // Published for readers on other threads.
+  int64_t table_entries() const {
+    return table_entries_.load(std::memory_order_relaxed);
+  }
+  int64_t table_bytes() const {
+    return table_bytes_.load(std::memory_order_relaxed);
+  }
+
+  // Writer-thread view, for tests.
+  const FlowTable& table() const { return table_; }
+  size_t live_flows() const { return table_.size() - tombstones_; }
+
+ private:
+  void Count(const FlowRecord& r, int64_t d);
+  void Publish();
+  // Sets a record's labels from a message, moving its count between buckets.
+  void Relabel(FlowRecord* r, const CtMessage& m, bool counted, uint32_t now_s,
+               bool count_transition);
+
+  CounterShard* counters_;
+  FlowTable table_;
+  bool dumping_ = false;
+  uint32_t gen_ = 0;
+  size_t tombstones_ = 0;
+  std::atomic<int64_t> table_entries_{0};
+  std::atomic<int64_t> table_bytes_{0};
+};
+
+}  // namespace ctcollect

@@ -1,0 +1,398 @@
+#include "collector/netns_watcher.h"
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_compat.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cerrno>
+
+#include "collector/ct_message.h"
+
+namespace ctcollect {
+namespace {
+
+constexpr uint32_t kEventGroups = NF_NETLINK_CONNTRACK_NEW |
+                                  NF_NETLINK_CONNTRACK_UPDATE |
+                                  NF_NETLINK_CONNTRACK_DESTROY;
+// A dump datagram holds at most 32 KiB (the kernel's cap), more with
+// large pages; 64 KiB always fits one.
+constexpr size_t kDumpBufferSize = 64 * 1024;
+// When a drain found a full batch the stream is busy: wait this long before
+// polling again so the next wake-up reads many events instead of one.
+constexpr auto kBusyNap = std::chrono::microseconds(500);
+
+std::unique_ptr<NetlinkSocket> OpenOrThrow(uint32_t groups,
+                                           const std::string& what) {
+  std::error_code ec;
+  auto s = NetlinkSocket::Open(groups, &ec);
+  if (!s) throw std::system_error(ec, what);
+  return s;
+}
+
+double UnixNow() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+}
+
+}  // namespace
+
+NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
+    : ns_(std::move(ns)),
+      opts_(opts),
+      where_(ns_.label().empty() ? "own netns" : "netns \"" + ns_.label() + "\""),
+      dump_buf_(kDumpBufferSize) {
+  {
+    ScopedNetns in(ns_);
+    if (in.error()) throw std::system_error(in.error(), "enter " + where_);
+    events_ = OpenOrThrow(kEventGroups, "ctnetlink event socket in " + where_);
+    dump_ = OpenOrThrow(0, "ctnetlink dump socket in " + where_);
+    stats_ = OpenOrThrow(0, "ctnetlink stats socket in " + where_);
+    WarnAboutEventSysctl();
+  }
+  size_t got = events_->SetReceiveBuffer(opts_.buffer_size);
+  rcvbuf_.store(static_cast<int64_t>(got));
+  if (got < opts_.buffer_size) {
+    Log(LogLevel::kWarn, where_ + ": netlink receive buffer is " +
+                             std::to_string(got) + " bytes, less than the " +
+                             std::to_string(opts_.buffer_size) +
+                             " asked for (no CAP_NET_ADMIN for SO_RCVBUFFORCE?)");
+  }
+  dump_->SetReceiveBuffer(4u << 20);
+  if (auto ec = events_->SetNonBlocking()) throw std::system_error(ec);
+  if (auto ec = dump_->SetNonBlocking()) throw std::system_error(ec);
+  timeval tv{2, 0};
+  setsockopt(stats_->fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) {
+    throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
+  events_up_.store(true);
+}
+
+void NetnsWatcher::WarnAboutEventSysctl() {
+  // Read while inside the namespace: /proc/sys/net shows the reader's.
+  FILE* f = fopen("/proc/sys/net/netfilter/nf_conntrack_events", "r");
+  if (f == nullptr) return;
+  int mode = -1;
+  if (fscanf(f, "%d", &mode) != 1) mode = -1;
+  fclose(f);
+  if (mode == 0) {
+    Log(LogLevel::kWarn,
+        where_ + ": net.netfilter.nf_conntrack_events=0, the kernel sends no "
+                 "conntrack events; figures change only at resync dumps");
+  } else if (mode == 2) {
+    // The kernel gives a flow its event cache only if a listener exists
+    // when the flow is created: flows older than the daemon never send
+    // UPDATE or DESTROY, and only the resync dumps see them go.
+    Log(LogLevel::kInfo,
+        where_ + ": net.netfilter.nf_conntrack_events=2: flows created before "
+                 "ctcollectd started send no events and are reconciled by "
+                 "the resync dumps (set it to 1 to have events for all flows)");
+  }
+}
+
+NetnsWatcher::~NetnsWatcher() {
+  Stop();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void NetnsWatcher::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void NetnsWatcher::Wake() {
+  uint64_t v = 1;
+  ssize_t r = write(wake_fd_, &v, sizeof(v));
+  (void)r;
+}
+
+void NetnsWatcher::Stop() {
+  if (!thread_.joinable()) return;
+  stop_requested_.store(true);
+  Wake();
+  thread_.join();
+}
+
+void NetnsWatcher::RequestResync() {
+  resync_requested_.store(true);
+  Wake();
+}
+
+uint32_t NetnsWatcher::NowSeconds() const {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<uint32_t>(ts.tv_sec);
+}
+
+void NetnsWatcher::Run() {
+  StartDump(ResyncReason::kStartup);
+  for (;;) {
+    int timeout_ms = -1;
+    if (!tracker_.dumping()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          next_resync_ - std::chrono::steady_clock::now());
+      timeout_ms = static_cast<int>(
+          std::clamp<int64_t>(left.count(), 0, 24 * 3600 * 1000));
+    }
+    pollfd fds[3] = {{wake_fd_, POLLIN, 0},
+                     {events_->fd(), POLLIN, 0},
+                     {dump_->fd(), POLLIN, 0}};
+    int nfds = tracker_.dumping() ? 3 : 2;
+    if (poll(fds, nfds, timeout_ms) < 0 && errno != EINTR) {
+      Log(LogLevel::kError, where_ + ": poll: " +
+                                std::error_code(errno, std::generic_category())
+                                    .message());
+    }
+    if (fds[0].revents & POLLIN) {
+      uint64_t v;
+      ssize_t r = read(wake_fd_, &v, sizeof(v));
+      (void)r;
+    }
+    if (stop_requested_.load()) return;
+    if (resync_requested_.exchange(false)) {
+      resync_pending_ = true;
+      pending_reason_ = ResyncReason::kRequest;
+    }
+    // Events first: they are the ones that can be lost. Bounded, so a
+    // dump still makes progress under a storm that never lets up.
+    int got = DrainEvents(64);
+    if (tracker_.dumping()) ReadDump(4);
+    if (!tracker_.dumping()) {
+      if (std::chrono::steady_clock::now() >= next_resync_) {
+        resync_pending_ = true;
+        if (pending_reason_ != ResyncReason::kOverrun &&
+            pending_reason_ != ResyncReason::kRequest) {
+          pending_reason_ = ResyncReason::kInterval;
+        }
+      }
+      if (resync_pending_) StartDump(pending_reason_);
+    }
+    if (got >= 32 && !tracker_.dumping()) {
+      timespec nap{0, std::chrono::nanoseconds(kBusyNap).count()};
+      nanosleep(&nap, nullptr);
+    }
+  }
+}
+
+int NetnsWatcher::DrainEvents(int max_batches) {
+  int total = 0;
+  for (int b = 0; b < max_batches; ++b) {
+    std::error_code ec;
+    int n = event_batch_.Receive(events_->fd(), &ec);
+    if (n < 0) {
+      if (ec.value() == ENOBUFS) {
+        OnOverrun();
+        continue;
+      }
+      Log(LogLevel::kError, where_ + ": event socket: " + ec.message());
+      break;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (event_batch_.sender(i) != 0) {
+        counters_.parse_errors().Add(1);
+        continue;
+      }
+      if (event_batch_.truncated(i)) {
+        // An event we could not read whole is an event lost.
+        counters_.parse_errors().Add(1);
+        resync_pending_ = true;
+        continue;
+      }
+      HandleEventDatagram(event_batch_.data(i), event_batch_.length(i));
+    }
+    total += n;
+    if (n < 64) break;
+  }
+  return total;
+}
+
+void NetnsWatcher::HandleEventDatagram(const uint8_t* data, size_t len) {
+  const uint32_t now = NowSeconds();
+  const auto* nlh = reinterpret_cast<const nlmsghdr*>(data);
+  int remaining = static_cast<int>(len);
+  while (mnl_nlmsg_ok(nlh, remaining)) {
+    if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
+      auto m = ParseCtMessage(nlh);
+      if (m) {
+        tracker_.ApplyEvent(*m, now);
+      } else {
+        counters_.parse_errors().Add(1);
+        parse_log_.Log(where_ + ": dropped a malformed conntrack event");
+      }
+    }
+    nlh = mnl_nlmsg_next(nlh, &remaining);
+  }
+}
+
+void NetnsWatcher::OnOverrun() {
+  counters_.overruns().Add(1);
+  size_t cur = events_->ReceiveBuffer() / 2;  // the kernel reports double
+  std::string grown;
+  if (cur < opts_.buffer_max) {
+    size_t want = std::min(std::max(cur * 2, opts_.buffer_size), opts_.buffer_max);
+    size_t got = events_->SetReceiveBuffer(want);
+    rcvbuf_.store(static_cast<int64_t>(got));
+    grown = ", receive buffer now " + std::to_string(got) + " bytes";
+  } else {
+    grown = ", receive buffer at its cap of " +
+            std::to_string(opts_.buffer_max) +
+            " bytes (raise --netlink.buffer-max)";
+  }
+  overrun_log_.Log(where_ + ": netlink overrun, conntrack events lost; "
+                            "resyncing with a dump" +
+                   grown);
+  resync_pending_ = true;
+  pending_reason_ = ResyncReason::kOverrun;
+  // Flows destroyed during a running dump may have lost their DESTROY after
+  // the dump passed them: that dump cannot be trusted to be complete.
+  if (tracker_.dumping()) dump_intr_ = true;
+}
+
+void NetnsWatcher::StartDump(ResyncReason reason) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+  nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = ++dump_seq_;
+  auto* nfg =
+      static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  nfg->nfgen_family = AF_UNSPEC;
+  nfg->version = NFNETLINK_V0;
+  nfg->res_id = 0;
+  resync_pending_ = false;
+  pending_reason_ = ResyncReason::kInterval;
+  next_resync_ = std::chrono::steady_clock::now() + opts_.resync_interval;
+  if (auto ec = dump_->Send(buf, nlh->nlmsg_len)) {
+    dump_up_.store(false);
+    Log(LogLevel::kError, where_ + ": cannot start a dump: " + ec.message());
+    return;
+  }
+  counters_.resyncs(reason).Add(1);
+  dump_intr_ = false;
+  dump_started_ = std::chrono::steady_clock::now();
+  tracker_.BeginDump();
+}
+
+void NetnsWatcher::ReadDump(int max) {
+  const uint32_t now = NowSeconds();
+  for (int i = 0; i < max && tracker_.dumping(); ++i) {
+    std::error_code ec;
+    ssize_t n = dump_->Receive(dump_buf_.data(), dump_buf_.size(), &ec);
+    if (n == 0) return;
+    if (n < 0) {
+      Log(LogLevel::kError, where_ + ": dump socket: " + ec.message());
+      FinishDump(false);
+      return;
+    }
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(dump_buf_.data());
+    int remaining = static_cast<int>(n);
+    while (mnl_nlmsg_ok(nlh, remaining)) {
+      if (nlh->nlmsg_seq != dump_seq_) {
+        // A reply to an earlier, abandoned dump.
+      } else if (nlh->nlmsg_type == NLMSG_DONE) {
+        FinishDump(!dump_intr_ && !(nlh->nlmsg_flags & NLM_F_DUMP_INTR));
+        return;
+      } else if (nlh->nlmsg_type == NLMSG_ERROR) {
+        const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+        Log(LogLevel::kError,
+            where_ + ": dump failed: " +
+                std::error_code(-err->error, std::generic_category()).message());
+        FinishDump(false);
+        return;
+      } else if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
+        if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) dump_intr_ = true;
+        auto m = ParseCtMessage(nlh);
+        if (m) {
+          tracker_.ApplyDumpEntry(*m, now);
+        } else {
+          counters_.parse_errors().Add(1);
+          parse_log_.Log(where_ + ": dropped a malformed conntrack dump entry");
+        }
+      }
+      nlh = mnl_nlmsg_next(nlh, &remaining);
+    }
+  }
+}
+
+void NetnsWatcher::FinishDump(bool complete) {
+  size_t stale = tracker_.EndDump(complete);
+  if (!complete) {
+    dump_up_.store(false);
+    // Try again soon rather than waiting a whole interval.
+    resync_pending_ = true;
+    pending_reason_ = dump_intr_ ? ResyncReason::kOverrun : pending_reason_;
+    return;
+  }
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                              dump_started_)
+                    .count();
+  last_dump_seconds_.store(secs);
+  last_resync_unix_.store(UnixNow());
+  dump_up_.store(true);
+  if (!ready_.load()) {
+    Log(LogLevel::kInfo, where_ + ": first dump done, " +
+                             std::to_string(tracker_.live_flows()) +
+                             " flows in " + std::to_string(secs) + " s");
+  } else if (stale > 0) {
+    Log(LogLevel::kDebug, where_ + ": resync removed " + std::to_string(stale) +
+                              " flows whose DESTROY was missed");
+  }
+  ready_.store(true, std::memory_order_release);
+}
+
+void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
+  out->netns = ns_.label();
+  out->ready = Ready();
+  out->events_up = events_up_.load();
+  out->dump_up = dump_up_.load();
+  counters_.ForEachEntries(
+      [&](uint16_t zone, Family f, Proto p, uint8_t s, int64_t v) {
+        out->entries.push_back({zone, f, p, s, v});
+      });
+  for (int t = 0; t < kNumEventTypes; ++t) {
+    for (int f = 0; f < kNumFamilies; ++f) {
+      for (int p = 0; p < kNumProtos; ++p) {
+        out->events[t][f][p] = counters_.Events(
+            static_cast<EventType>(t), static_cast<Family>(f),
+            static_cast<Proto>(p));
+      }
+    }
+  }
+  for (int p = 0; p < kNumProtos; ++p) {
+    Proto proto = static_cast<Proto>(p);
+    if (!ProtoHasStates(proto)) continue;
+    for (int a = 0; a < kMaxStates; ++a) {
+      for (int b = 0; b < kMaxStates; ++b) {
+        int64_t v = counters_.Transitions(proto, a, b);
+        if (v != 0) {
+          out->transitions.push_back(
+              {proto, static_cast<uint8_t>(a), static_cast<uint8_t>(b), v});
+        }
+      }
+    }
+  }
+  out->overruns = counters_.overruns().Get();
+  out->parse_errors = counters_.parse_errors().Get();
+  out->destroy_unknown = counters_.destroy_unknown().Get();
+  for (int r = 0; r < kNumResyncReasons; ++r) {
+    out->resyncs[r] = counters_.resyncs(static_cast<ResyncReason>(r)).Get();
+  }
+  out->last_dump_seconds = last_dump_seconds_.load();
+  out->last_resync_unix_seconds = last_resync_unix_.load();
+  out->table_entries = tracker_.table_entries();
+  out->table_bytes = tracker_.table_bytes();
+  out->receive_buffer_bytes = rcvbuf_.load();
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    out->kernel = KernelStats{};
+    out->kernel_stats_up = !QueryKernelStats(stats_.get(), &out->kernel);
+  }
+}
+
+}  // namespace ctcollect

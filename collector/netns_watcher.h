@@ -1,0 +1,106 @@
+// Watches the conntrack table of one network namespace: the event stream,
+// the resync dumps and the kernel statistics. Owns one ingest thread that
+// reads both netlink streams and is the only writer of the namespace's
+// FlowTracker and CounterShard.
+//
+// Loss policy (as conntrackd's): on ENOBUFS count an overrun, double the
+// receive buffer up to the configured cap, and resync with a full dump.
+//
+// Thread safety: Create/Start/Stop from the owning (main) thread;
+// RequestResync, FillSnapshot and Ready from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <system_error>
+#include <thread>
+
+#include "collector/counter_shard.h"
+#include "collector/flow_tracker.h"
+#include "collector/kernel_stats.h"
+#include "collector/log.h"
+#include "collector/netlink_socket.h"
+#include "collector/netns.h"
+#include "collector/snapshot.h"
+
+namespace ctcollect {
+
+struct WatcherOptions {
+  std::chrono::milliseconds resync_interval{60000};
+  size_t buffer_size = 16u << 20;
+  size_t buffer_max = 256u << 20;
+};
+
+class NetnsWatcher {
+ public:
+  // Opens the sockets inside `ns`. Throws std::system_error (start-up only).
+  NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts);
+  ~NetnsWatcher();
+  NetnsWatcher(const NetnsWatcher&) = delete;
+  NetnsWatcher& operator=(const NetnsWatcher&) = delete;
+
+  void Start();
+  void Stop();
+
+  void RequestResync();
+  void FillSnapshot(NetnsSnapshot* out) const;
+  bool Ready() const { return ready_.load(std::memory_order_acquire); }
+  const std::string& label() const { return ns_.label(); }
+
+ private:
+  void Run();
+  void Wake();
+  void WarnAboutEventSysctl();
+  // Reads whatever events are queued, at most `max_batches` recvmmsg calls.
+  // Returns the number of datagrams read.
+  int DrainEvents(int max_batches);
+  void HandleEventDatagram(const uint8_t* data, size_t len);
+  void OnOverrun();
+  void StartDump(ResyncReason reason);
+  // Reads at most `max` dump datagrams.
+  void ReadDump(int max);
+  void FinishDump(bool complete);
+  uint32_t NowSeconds() const;
+
+  NetnsHandle ns_;
+  WatcherOptions opts_;
+  std::string where_;  // for log lines: "netns \"x\"" or "own netns"
+
+  std::unique_ptr<NetlinkSocket> events_;
+  std::unique_ptr<NetlinkSocket> dump_;
+  mutable std::mutex stats_mu_;
+  std::unique_ptr<NetlinkSocket> stats_;  // guarded by stats_mu_
+  int wake_fd_ = -1;  // eventfd: wakes the ingest thread; the flags say why
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> resync_requested_{false};
+
+  CounterShard counters_;
+  FlowTracker tracker_{&counters_};
+  BatchReceiver event_batch_{64, 8192};
+  std::vector<uint8_t> dump_buf_;
+
+  // Ingest-thread state.
+  uint32_t dump_seq_ = 0;
+  std::chrono::steady_clock::time_point dump_started_;
+  std::chrono::steady_clock::time_point next_resync_;
+  bool resync_pending_ = false;
+  ResyncReason pending_reason_ = ResyncReason::kInterval;
+  bool dump_intr_ = false;
+
+  // Published to readers.
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> events_up_{false};
+  std::atomic<bool> dump_up_{false};
+  std::atomic<double> last_dump_seconds_{0};
+  std::atomic<double> last_resync_unix_{0};
+  std::atomic<int64_t> rcvbuf_{0};
+
+  RateLimitedLog overrun_log_{LogLevel::kWarn, std::chrono::seconds(60)};
+  RateLimitedLog parse_log_{LogLevel::kWarn, std::chrono::seconds(60)};
+  std::thread thread_;
+};
+
+}  // namespace ctcollect

@@ -1,0 +1,209 @@
+#include "collector/options.h"
+
+#include <arpa/inet.h>
+
+#include <cctype>
+#include <charconv>
+#include <functional>
+#include <map>
+
+namespace ctcollect {
+namespace {
+
+[[noreturn]] void Fail(std::string_view flag, std::string_view v,
+                       std::string_view why) {
+  throw ConfigError("invalid value \"" + std::string(v) + "\" for " +
+                    std::string(flag) + ": " + std::string(why));
+}
+
+std::optional<uint64_t> ParseUint(std::string_view s) {
+  uint64_t v = 0;
+  if (s.empty()) return std::nullopt;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+std::chrono::milliseconds ParseDuration(std::string_view flag,
+                                        std::string_view v) {
+  // Go/Prometheus style: a sequence of <number><unit>, e.g. 1m30s, 500ms.
+  if (v.empty()) Fail(flag, v, "empty duration");
+  uint64_t total_ms = 0;
+  size_t i = 0;
+  while (i < v.size()) {
+    size_t start = i;
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
+    auto n = ParseUint(v.substr(start, i - start));
+    if (!n) Fail(flag, v, "expected a duration such as 60s, 500ms or 2m");
+    size_t ustart = i;
+    while (i < v.size() && std::isalpha(static_cast<unsigned char>(v[i]))) ++i;
+    std::string_view unit = v.substr(ustart, i - ustart);
+    uint64_t mult;
+    if (unit == "ms") {
+      mult = 1;
+    } else if (unit == "s") {
+      mult = 1000;
+    } else if (unit == "m") {
+      mult = 60 * 1000;
+    } else if (unit == "h") {
+      mult = 3600 * 1000;
+    } else if (unit == "d") {
+      mult = 24 * 3600 * 1000;
+    } else {
+      Fail(flag, v, "unknown or missing unit (use ms, s, m, h or d)");
+    }
+    if (*n > (uint64_t{1} << 40) / mult) Fail(flag, v, "duration too long");
+    total_ms += *n * mult;
+  }
+  if (total_ms == 0) Fail(flag, v, "must be greater than zero");
+  return std::chrono::milliseconds(total_ms);
+}
+
+size_t ParseByteSize(std::string_view flag, std::string_view v) {
+  size_t i = 0;
+  while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i]))) ++i;
+  auto n = ParseUint(v.substr(0, i));
+  if (!n) Fail(flag, v, "expected a size such as 16777216, 16M or 16MiB");
+  std::string_view unit = v.substr(i);
+  static const std::map<std::string_view, uint64_t> kUnits = {
+      {"", 1},          {"B", 1},          {"K", 1ull << 10},
+      {"KiB", 1ull << 10}, {"M", 1ull << 20}, {"MiB", 1ull << 20},
+      {"G", 1ull << 30},   {"GiB", 1ull << 30}};
+  auto it = kUnits.find(unit);
+  if (it == kUnits.end()) Fail(flag, v, "unknown unit (use K, M, G)");
+  if (*n > (1ull << 31) / it->second) Fail(flag, v, "larger than 2 GiB");
+  uint64_t bytes = *n * it->second;
+  if (bytes < 4096) Fail(flag, v, "must be at least 4096 bytes");
+  return static_cast<size_t>(bytes);
+}
+
+std::string ListenAddressToCivetweb(std::string_view flag, std::string_view v) {
+  size_t colon = v.rfind(':');
+  if (colon == std::string_view::npos) Fail(flag, v, "expected HOST:PORT");
+  std::string_view host = v.substr(0, colon);
+  auto port = ParseUint(v.substr(colon + 1));
+  if (!port || *port > 65535) Fail(flag, v, "port must be 0-65535");
+  std::string p = std::to_string(*port);
+  if (host.empty()) return p;  // all IPv4 addresses
+  if (host.front() == '[') {
+    if (host.back() != ']') Fail(flag, v, "unterminated [IPv6] address");
+    std::string a(host.substr(1, host.size() - 2));
+    in6_addr tmp;
+    if (inet_pton(AF_INET6, a.c_str(), &tmp) != 1) {
+      Fail(flag, v, "not an IPv6 address");
+    }
+    return "[" + a + "]:" + p;
+  }
+  std::string a(host);
+  if (a == "localhost") a = "127.0.0.1";
+  in_addr tmp;
+  if (inet_pton(AF_INET, a.c_str(), &tmp) != 1) {
+    Fail(flag, v, "host must be an IPv4 address, [IPv6] or empty");
+  }
+  return a + ":" + p;
+}
+
+DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args) {
+  DaemonOptions o;
+  using Setter = std::function<void(std::string_view flag, std::string_view)>;
+  const std::map<std::string_view, Setter> with_value = {
+      {"--web.listen-address",
+       [&](auto f, auto v) {
+         ListenAddressToCivetweb(f, v);
+         o.listen_addresses.emplace_back(v);
+       }},
+      {"--web.telemetry-path",
+       [&](auto f, auto v) {
+         if (v.empty() || v.front() != '/' || v == "/") {
+           Fail(f, v, "must be a path starting with / (not / itself)");
+         }
+         o.telemetry_path = std::string(v);
+       }},
+      {"--resync-interval",
+       [&](auto f, auto v) { o.resync_interval = ParseDuration(f, v); }},
+      {"--netlink.buffer-size",
+       [&](auto f, auto v) { o.buffer_size = ParseByteSize(f, v); }},
+      {"--netlink.buffer-max",
+       [&](auto f, auto v) { o.buffer_max = ParseByteSize(f, v); }},
+      {"--netns",
+       [&](auto f, auto v) {
+         if (v.empty()) Fail(f, v, "empty namespace name");
+         o.netns.emplace_back(v);
+       }},
+      {"--log.level",
+       [&](auto f, auto v) {
+         auto l = ParseLogLevel(v);
+         if (!l) Fail(f, v, "use debug, info, warn or error");
+         o.log_level = *l;
+       }},
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (a == "--version") {
+      o.show_version = true;
+      continue;
+    }
+    if (a == "--help" || a == "-h") {
+      o.show_help = true;
+      continue;
+    }
+    std::string_view name = a, value;
+    bool has_value = false;
+    if (size_t eq = a.find('='); eq != std::string_view::npos) {
+      name = a.substr(0, eq);
+      value = a.substr(eq + 1);
+      has_value = true;
+    }
+    auto it = with_value.find(name);
+    if (it == with_value.end()) {
+      throw ConfigError("unknown flag " + std::string(name) +
+                        " (see ctcollectd --help)");
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) {
+        throw ConfigError("flag " + std::string(name) + " needs a value");
+      }
+      value = args[++i];
+    }
+    it->second(name, value);
+  }
+  if (o.buffer_max < o.buffer_size) {
+    throw ConfigError("--netlink.buffer-max (" + std::to_string(o.buffer_max) +
+                      ") is smaller than --netlink.buffer-size (" +
+                      std::to_string(o.buffer_size) + ")");
+  }
+  if (o.listen_addresses.empty()) {
+    o.listen_addresses.emplace_back(kDefaultListenAddress);
+  }
+  return o;
+}
+
+std::string DaemonUsage() {
+  return R"(Usage: ctcollectd [flags]
+
+Collects Linux connection-tracking statistics from ctnetlink and serves
+them as Prometheus metrics.
+
+Flags:
+  --web.listen-address=ADDR  address to serve HTTP on, HOST:PORT, :PORT or
+                             [IPv6]:PORT; repeatable (default ":10034")
+  --web.telemetry-path=PATH  path of the metrics endpoint (default /metrics)
+  --resync-interval=DUR      full table dump every DUR, e.g. 60s, 5m
+                             (default 60s); also after any event loss
+  --netlink.buffer-size=SIZE event socket receive buffer (default 16M)
+  --netlink.buffer-max=SIZE  cap when the buffer grows after an overrun
+                             (default 256M)
+  --netns=NAME|PATH          watch this network namespace (/run/netns/NAME
+                             or a path such as /proc/PID/ns/net);
+                             repeatable; default: the daemon's own
+  --log.level=LEVEL          debug, info, warn or error (default info)
+  --version                  print the version and exit
+  --help                     print this help and exit
+
+A bad flag or value exits with status 78 before anything starts.
+)";
+}
+
+}  // namespace ctcollect

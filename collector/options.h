@@ -1,0 +1,49 @@
+// Command-line flags of ctcollectd, in the Prometheus exporter style
+// (`--web.listen-address=ADDR`, also `--flag value`). Parsing is pure: it
+// throws ConfigError with one human-readable line; main turns that into
+// exit code 78 (EX_CONFIG) before anything starts.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "collector/log.h"
+
+namespace ctcollect {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct DaemonOptions {
+  std::vector<std::string> listen_addresses;  // HOST:PORT, :PORT, [V6]:PORT
+  std::string telemetry_path = "/metrics";
+  std::chrono::milliseconds resync_interval{60000};
+  size_t buffer_size = 16u << 20;
+  size_t buffer_max = 256u << 20;
+  std::vector<std::string> netns;  // empty: the daemon's own namespace
+  LogLevel log_level = LogLevel::kInfo;
+  bool show_version = false;
+  bool show_help = false;
+};
+
+inline constexpr std::string_view kDefaultListenAddress = ":10034";
+
+DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args);
+std::string DaemonUsage();
+
+// Value parsers, shared with the config file later. Each throws ConfigError
+// naming `flag`.
+std::chrono::milliseconds ParseDuration(std::string_view flag,
+                                        std::string_view v);
+size_t ParseByteSize(std::string_view flag, std::string_view v);
+// Validates HOST:PORT and returns it in civetweb's listening_ports syntax.
+std::string ListenAddressToCivetweb(std::string_view flag, std::string_view v);
+
+}  // namespace ctcollect

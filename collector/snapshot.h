@@ -1,0 +1,65 @@
+// A point-in-time copy of everything the collector knows, in plain structs.
+// Taking one costs O(series), never O(flows); exporters render it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "collector/counter_shard.h"
+#include "collector/ct_labels.h"
+#include "collector/kernel_stats.h"
+
+namespace ctcollect {
+
+struct EntriesSample {
+  uint16_t zone;
+  Family family;
+  Proto proto;
+  uint8_t state;
+  int64_t value;
+};
+
+struct TransitionSample {
+  Proto proto;
+  uint8_t from;
+  uint8_t to;
+  int64_t value;
+};
+
+struct NetnsSnapshot {
+  std::string netns;  // the --netns label; "" for the daemon's own
+  bool ready = false;  // the first dump has completed
+  bool events_up = false;
+  bool dump_up = false;
+  bool kernel_stats_up = false;
+  std::vector<EntriesSample> entries;
+  int64_t events[kNumEventTypes][kNumFamilies][kNumProtos] = {};
+  std::vector<TransitionSample> transitions;
+  KernelStats kernel;
+  int64_t overruns = 0;
+  int64_t parse_errors = 0;
+  int64_t destroy_unknown = 0;
+  std::array<int64_t, kNumResyncReasons> resyncs{};
+  double last_dump_seconds = 0;        // duration of the last complete dump
+  double last_resync_unix_seconds = 0;  // when it completed
+  int64_t table_entries = 0;
+  int64_t table_bytes = 0;
+  int64_t receive_buffer_bytes = 0;
+};
+
+struct Snapshot {
+  std::vector<NetnsSnapshot> netns;
+};
+
+// Something that can produce a Snapshot. Thread-safe: called concurrently by
+// HTTP and control-socket threads.
+class SnapshotSource {
+ public:
+  virtual ~SnapshotSource() = default;
+  virtual Snapshot TakeSnapshot() const = 0;
+  virtual bool Ready() const = 0;
+};
+
+}  // namespace ctcollect

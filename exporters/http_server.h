@@ -1,0 +1,45 @@
+// The daemon's HTTP server: an embedded civetweb server it owns, serving
+// the metrics, the landing page and the health endpoints.
+//
+// Thread safety: handlers run on civetweb's worker threads and only read
+// through the thread-safe SnapshotSource / Collectable.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "collector/snapshot.h"
+#include "exporters/metrics_collectable.h"
+
+class CivetServer;
+
+namespace ctcollect {
+
+struct HttpOptions {
+  std::vector<std::string> listen;  // civetweb listening_ports entries
+  std::string telemetry_path = "/metrics";
+  std::string version;
+  int threads = 8;
+};
+
+class HttpServer {
+ public:
+  // Binds and starts serving. Throws std::runtime_error with the reason
+  // when it cannot listen (start-up only).
+  HttpServer(const HttpOptions& opts, const SnapshotSource* source);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  std::vector<int> ports() const;
+
+ private:
+  struct Handlers;
+  HttpOptions opts_;
+  MetricsCollectable collectable_;
+  std::unique_ptr<Handlers> handlers_;
+  std::unique_ptr<CivetServer> server_;
+};
+
+}  // namespace ctcollect

@@ -1,0 +1,228 @@
+#include "exporters/metrics_collectable.h"
+
+#include <string_view>
+
+namespace ctcollect {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using Labels = std::vector<ClientMetric::Label>;
+
+MetricFamily& AddFamily(std::vector<MetricFamily>* out, std::string name,
+                        std::string help, MetricType type) {
+  out->push_back(MetricFamily{std::move(name), std::move(help), type, {}});
+  return out->back();
+}
+
+void AddSample(MetricFamily* f, Labels labels, double v) {
+  ClientMetric m;
+  m.label = std::move(labels);
+  switch (f->type) {
+    case MetricType::Counter:
+      m.counter.value = v;
+      break;
+    case MetricType::Gauge:
+      m.gauge.value = v;
+      break;
+    default:
+      m.untyped.value = v;
+      break;
+  }
+  f->metric.push_back(std::move(m));
+}
+
+std::string S(std::string_view v) { return std::string(v); }
+
+// One family with a single {netns} sample per namespace.
+template <typename Fn>
+void PerNetns(std::vector<MetricFamily>* out, const Snapshot& s,
+              std::string name, std::string help, MetricType type, Fn value) {
+  MetricFamily& f = AddFamily(out, std::move(name), std::move(help), type);
+  for (const auto& ns : s.netns) {
+    AddSample(&f, {{"netns", ns.netns}}, static_cast<double>(value(ns)));
+  }
+}
+
+}  // namespace
+
+std::vector<MetricFamily> MetricsCollectable::Collect() const {
+  return Render(source_->TakeSnapshot(), version_);
+}
+
+std::vector<MetricFamily> MetricsCollectable::Render(
+    const Snapshot& s, const std::string& version) {
+  // Each family is filled right after it is added and never touched again,
+  // so growing the vector never invalidates a reference in use.
+  std::vector<MetricFamily> out;
+
+  // --- the kernel table, as the collector tracks it ---
+  {
+    MetricFamily& f = AddFamily(
+        &out, "conntrack_entries",
+        "Conntrack entries in the kernel table by family, protocol, state "
+        "and zone; the state label is absent for protocols without states.",
+        MetricType::Gauge);
+    for (const auto& ns : s.netns) {
+      for (const auto& e : ns.entries) {
+        Labels l = {{"netns", ns.netns},
+                    {"family", S(FamilyName(e.family))},
+                    {"protocol", S(ProtoName(e.proto))}};
+        if (ProtoHasStates(e.proto)) {
+          l.push_back({"state", S(StateName(e.proto, e.state))});
+        }
+        l.push_back({"ct_zone", std::to_string(e.zone)});
+        AddSample(&f, std::move(l), static_cast<double>(e.value));
+      }
+    }
+  }
+  {
+    MetricFamily& f = AddFamily(
+        &out, "conntrack_events_total",
+        "Conntrack events received from the kernel by type, family and "
+        "protocol.",
+        MetricType::Counter);
+    for (const auto& ns : s.netns) {
+      for (int t = 0; t < kNumEventTypes; ++t) {
+        for (int fam = 0; fam < kNumFamilies; ++fam) {
+          for (int p = 0; p < kNumProtos; ++p) {
+            AddSample(&f,
+                      {{"netns", ns.netns},
+                       {"type", S(EventTypeName(static_cast<EventType>(t)))},
+                       {"family", S(FamilyName(static_cast<Family>(fam)))},
+                       {"protocol", S(ProtoName(static_cast<Proto>(p)))}},
+                      static_cast<double>(ns.events[t][fam][p]));
+          }
+        }
+      }
+    }
+  }
+  {
+    MetricFamily& f = AddFamily(
+        &out, "conntrack_state_transitions_total",
+        "State changes of tracked flows seen in UPDATE events, by protocol "
+        "and from/to state.",
+        MetricType::Counter);
+    for (const auto& ns : s.netns) {
+      for (const auto& t : ns.transitions) {
+        AddSample(&f,
+                  {{"netns", ns.netns},
+                   {"protocol", S(ProtoName(t.proto))},
+                   {"from", S(StateName(t.proto, t.from))},
+                   {"to", S(StateName(t.proto, t.to))}},
+                  static_cast<double>(t.value));
+      }
+    }
+  }
+
+  // --- the kernel's own statistics ---
+  {
+    MetricFamily& f = AddFamily(
+        &out, "conntrack_entries_limit",
+        "Maximum size of the conntrack table (nf_conntrack_max).",
+        MetricType::Gauge);
+    for (const auto& ns : s.netns) {
+      if (ns.kernel.max_entries) {
+        AddSample(&f, {{"netns", ns.netns}},
+                  static_cast<double>(*ns.kernel.max_entries));
+      }
+    }
+  }
+  {
+    MetricFamily& f = AddFamily(
+        &out, "conntrack_kernel_entries",
+        "Conntrack entries as the kernel counts them (conntrack -C).",
+        MetricType::Gauge);
+    for (const auto& ns : s.netns) {
+      if (ns.kernel.entries) {
+        AddSample(&f, {{"netns", ns.netns}},
+                  static_cast<double>(*ns.kernel.entries));
+      }
+    }
+  }
+  for (int i = 0; i < kNumKernelStats; ++i) {
+    auto stat = static_cast<KernelStat>(i);
+    MetricFamily& f = AddFamily(
+        &out, "conntrack_kernel_" + S(KernelStatName(stat)) + "_total",
+        "Kernel conntrack statistic '" + S(KernelStatName(stat)) +
+            "' summed over CPUs (conntrack -S).",
+        MetricType::Counter);
+    for (const auto& ns : s.netns) {
+      if (ns.kernel.cpus == 0) continue;
+      AddSample(&f, {{"netns", ns.netns}},
+                static_cast<double>(ns.kernel.cpu_sum[i]));
+    }
+  }
+
+  // --- the collector's own health ---
+  PerNetns(&out, s, "ctcollect_netlink_overruns_total",
+           "Times the event socket overflowed (ENOBUFS): events were lost "
+           "and a resync was scheduled.",
+           MetricType::Counter, [](const auto& ns) { return ns.overruns; });
+  PerNetns(&out, s, "ctcollect_events_parse_errors_total",
+           "Netlink messages dropped because they could not be parsed.",
+           MetricType::Counter,
+           [](const auto& ns) { return ns.parse_errors; });
+  PerNetns(&out, s, "ctcollect_events_destroy_unknown_total",
+           "DESTROY events for flows the collector did not know.",
+           MetricType::Counter,
+           [](const auto& ns) { return ns.destroy_unknown; });
+  {
+    MetricFamily& f = AddFamily(
+        &out, "ctcollect_resyncs_total",
+        "Full table dumps started, by reason (startup, interval, overrun, "
+        "request).",
+        MetricType::Counter);
+    for (const auto& ns : s.netns) {
+      for (int r = 0; r < kNumResyncReasons; ++r) {
+        AddSample(&f,
+                  {{"netns", ns.netns},
+                   {"reason", S(ResyncReasonName(static_cast<ResyncReason>(r)))}},
+                  static_cast<double>(ns.resyncs[r]));
+      }
+    }
+  }
+  PerNetns(&out, s, "ctcollect_dump_duration_seconds",
+           "Wall time of the last complete table dump.", MetricType::Gauge,
+           [](const auto& ns) { return ns.last_dump_seconds; });
+  PerNetns(&out, s, "ctcollect_resync_last_timestamp_seconds",
+           "Unix time the last complete table dump finished.",
+           MetricType::Gauge,
+           [](const auto& ns) { return ns.last_resync_unix_seconds; });
+  PerNetns(&out, s, "ctcollect_flow_table_entries",
+           "Flows in the collector's flow table.", MetricType::Gauge,
+           [](const auto& ns) { return ns.table_entries; });
+  PerNetns(&out, s, "ctcollect_flow_table_bytes",
+           "Memory held by the collector's flow table.", MetricType::Gauge,
+           [](const auto& ns) { return ns.table_bytes; });
+  PerNetns(&out, s, "ctcollect_netlink_receive_buffer_bytes",
+           "Current receive buffer of the event socket, as the kernel "
+           "reports it.",
+           MetricType::Gauge,
+           [](const auto& ns) { return ns.receive_buffer_bytes; });
+  {
+    MetricFamily& f = AddFamily(
+        &out, "ctcollect_source_up",
+        "Whether each data source of a namespace works (1) or not (0).",
+        MetricType::Gauge);
+    for (const auto& ns : s.netns) {
+      AddSample(&f, {{"netns", ns.netns}, {"source", "events"}},
+                ns.events_up ? 1 : 0);
+      AddSample(&f, {{"netns", ns.netns}, {"source", "dump"}},
+                ns.dump_up ? 1 : 0);
+      AddSample(&f, {{"netns", ns.netns}, {"source", "kernel_stats"}},
+                ns.kernel_stats_up ? 1 : 0);
+    }
+  }
+  AddSample(&AddFamily(&out, "ctcollect_build_info",
+                       "Build information of ctcollectd; always 1.",
+                       MetricType::Gauge),
+            {{"version", version}}, 1);
+
+  // Families with no sample (e.g. no transition yet) are left out.
+  std::erase_if(out, [](const MetricFamily& f) { return f.metric.empty(); });
+  return out;
+}
+
+}  // namespace ctcollect

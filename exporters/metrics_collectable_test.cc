@@ -1,0 +1,77 @@
+#include "exporters/metrics_collectable.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
+
+#include <sstream>
+
+namespace ctcollect {
+namespace {
+
+Snapshot Fixture() {
+  Snapshot s;
+  NetnsSnapshot ns;
+  ns.netns = "blue";
+  ns.ready = true;
+  ns.events_up = ns.dump_up = ns.kernel_stats_up = true;
+  ns.entries.push_back({0, Family::kIpv4, Proto::kTcp, 3, 5});
+  ns.entries.push_back({7, Family::kIpv6, Proto::kUdp, 0, 2});
+  ns.events[0][0][0] = 11;
+  ns.transitions.push_back({Proto::kTcp, 1, 3, 4});
+  ns.kernel.cpus = 2;
+  ns.kernel.cpu_sum[static_cast<int>(KernelStat::kDrop)] = 3;
+  ns.kernel.entries = 7;
+  ns.kernel.max_entries = 262144;
+  ns.overruns = 1;
+  ns.resyncs[static_cast<int>(ResyncReason::kStartup)] = 1;
+  ns.table_entries = 7;
+  ns.table_bytes = 16384;
+  s.netns.push_back(ns);
+  return s;
+}
+
+std::string Text(const Snapshot& s) {
+  std::ostringstream os;
+  prometheus::TextSerializer().Serialize(
+      os, MetricsCollectable::Render(s, "1.2.3"));
+  return os.str();
+}
+
+TEST(MetricsCollectable, RendersTheCatalogue) {
+  std::string t = Text(Fixture());
+  for (const char* line : {
+           "conntrack_entries{netns=\"blue\",family=\"ipv4\",protocol=\"tcp\","
+           "state=\"ESTABLISHED\",ct_zone=\"0\"} 5",
+           "conntrack_entries{netns=\"blue\",family=\"ipv6\",protocol=\"udp\","
+           "ct_zone=\"7\"} 2",
+           "conntrack_events_total{netns=\"blue\",type=\"new\",family=\"ipv4\","
+           "protocol=\"tcp\"} 11",
+           "conntrack_state_transitions_total{netns=\"blue\",protocol=\"tcp\","
+           "from=\"SYN_SENT\",to=\"ESTABLISHED\"} 4",
+           "conntrack_entries_limit{netns=\"blue\"} 262144",
+           "conntrack_kernel_entries{netns=\"blue\"} 7",
+           "conntrack_kernel_drop_total{netns=\"blue\"} 3",
+           "conntrack_kernel_chaintoolong_total{netns=\"blue\"} 0",
+           "ctcollect_netlink_overruns_total{netns=\"blue\"} 1",
+           "ctcollect_resyncs_total{netns=\"blue\",reason=\"startup\"} 1",
+           "ctcollect_flow_table_bytes{netns=\"blue\"} 16384",
+           "ctcollect_source_up{netns=\"blue\",source=\"events\"} 1",
+           "ctcollect_build_info{version=\"1.2.3\"} 1",
+           "# TYPE conntrack_entries gauge",
+           "# TYPE conntrack_events_total counter",
+       }) {
+    EXPECT_NE(t.find(line), std::string::npos) << "missing: " << line << "\n"
+                                               << t;
+  }
+}
+
+TEST(MetricsCollectable, KernelStatsLeftOutWhenUnavailable) {
+  Snapshot s = Fixture();
+  s.netns[0].kernel = KernelStats{};
+  std::string t = Text(s);
+  EXPECT_EQ(t.find("conntrack_kernel_drop_total"), std::string::npos);
+  EXPECT_EQ(t.find("conntrack_entries_limit"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ctcollect

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages ctcollect builds and tests with.
+# Idempotent: does nothing (and needs no network) when all are present.
+set -euo pipefail
+pkgs=(
+  build-essential cmake pkg-config git
+  libmnl-dev libnetfilter-conntrack-dev libnetfilter-cttimeout-dev
+  prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libsystemd-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  conntrack conntrackd nftables iproute2 prometheus curl procps
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
