@@ -12,22 +12,22 @@ namespace {
 
 // Fixed-size attributes must be exactly this long; the kernel never sends
 // anything else, so a mismatch means the bytes are not what we think.
-bool IsU8(const nlattr* a) { return mnl_attr_get_payload_len(a) >= 1; }
-bool IsU16(const nlattr* a) { return mnl_attr_get_payload_len(a) == 2; }
-bool IsU32(const nlattr* a) { return mnl_attr_get_payload_len(a) == 4; }
-bool IsU64(const nlattr* a) { return mnl_attr_get_payload_len(a) == 8; }
+bool IsU8(const nlattr* a) { return AttrPayloadLen(a) >= 1; }
+bool IsU16(const nlattr* a) { return AttrPayloadLen(a) == 2; }
+bool IsU32(const nlattr* a) { return AttrPayloadLen(a) == 4; }
+bool IsU64(const nlattr* a) { return AttrPayloadLen(a) == 8; }
 
-uint64_t Be64(const nlattr* a) { return be64toh(mnl_attr_get_u64(a)); }
+uint64_t Be64(const nlattr* a) { return be64toh(AttrU64(a)); }
 
 // CTA_TUPLE_ORIG -> CTA_TUPLE_PROTO -> CTA_PROTO_NUM.
 bool ParseTupleProto(const nlattr* tuple, CtMessage* m) {
   bool found = false;
   bool ok = ForEachNested(tuple, [&](const nlattr* a) {
-    if (mnl_attr_get_type(a) != CTA_TUPLE_PROTO) return true;
+    if (AttrType(a) != CTA_TUPLE_PROTO) return true;
     return ForEachNested(a, [&](const nlattr* p) {
-      if (mnl_attr_get_type(p) != CTA_PROTO_NUM) return true;
+      if (AttrType(p) != CTA_PROTO_NUM) return true;
       if (!IsU8(p)) return false;
-      m->l4proto = mnl_attr_get_u8(p);
+      m->l4proto = AttrU8(p);
       m->proto = ProtoFromNumber(m->l4proto);
       found = true;
       return true;
@@ -40,7 +40,7 @@ bool ParseTupleProto(const nlattr* tuple, CtMessage* m) {
 bool ParseProtoinfo(const nlattr* info, CtMessage* m) {
   return ForEachNested(info, [&](const nlattr* a) {
     uint16_t want;
-    switch (mnl_attr_get_type(a)) {
+    switch (AttrType(a)) {
       case CTA_PROTOINFO_TCP:
         want = CTA_PROTOINFO_TCP_STATE;
         break;
@@ -54,9 +54,9 @@ bool ParseProtoinfo(const nlattr* info, CtMessage* m) {
         return true;
     }
     return ForEachNested(a, [&](const nlattr* s) {
-      if (mnl_attr_get_type(s) != want) return true;
+      if (AttrType(s) != want) return true;
       if (!IsU8(s)) return false;
-      uint8_t v = mnl_attr_get_u8(s);
+      uint8_t v = AttrU8(s);
       if (v >= kMaxStates) return false;
       m->state = v;
       m->has_state = true;
@@ -68,7 +68,7 @@ bool ParseProtoinfo(const nlattr* info, CtMessage* m) {
 bool ParseCounters(const nlattr* c, int dir, CtMessage* m) {
   m->has_counters = true;
   return ForEachNested(c, [&](const nlattr* a) {
-    switch (mnl_attr_get_type(a)) {
+    switch (AttrType(a)) {
       case CTA_COUNTERS_PACKETS:
         if (!IsU64(a)) return false;
         m->packets[dir] = Be64(a);
@@ -87,7 +87,7 @@ bool ParseCounters(const nlattr* c, int dir, CtMessage* m) {
 bool ParseTimestamp(const nlattr* t, CtMessage* m) {
   m->has_timestamp = true;
   return ForEachNested(t, [&](const nlattr* a) {
-    switch (mnl_attr_get_type(a)) {
+    switch (AttrType(a)) {
       case CTA_TIMESTAMP_START:
         if (!IsU64(a)) return false;
         m->start_ns = Be64(a);
@@ -123,14 +123,15 @@ std::optional<CtMessage> ParseCtMessage(const nlmsghdr* nlh) {
     default:
       return std::nullopt;
   }
-  const auto* nfg = static_cast<const nfgenmsg*>(mnl_nlmsg_get_payload(nlh));
+  const auto* nfg = reinterpret_cast<const nfgenmsg*>(
+      reinterpret_cast<const char*>(nlh) + NLMSG_HDRLEN);
   auto family = FamilyFromAf(nfg->nfgen_family);
   if (!family) return std::nullopt;
   m.family = *family;
 
   bool have_id = false, have_tuple = false;
   bool ok = ForEachMsgAttr(nlh, sizeof(nfgenmsg), [&](const nlattr* a) {
-    switch (mnl_attr_get_type(a)) {
+    switch (AttrType(a)) {
       case CTA_TUPLE_ORIG:
         have_tuple = true;
         return ParseTupleProto(a, &m);
@@ -138,26 +139,26 @@ std::optional<CtMessage> ParseCtMessage(const nlmsghdr* nlh) {
         return ParseProtoinfo(a, &m);
       case CTA_ID:
         if (!IsU32(a)) return false;
-        m.id = ntohl(mnl_attr_get_u32(a));
+        m.id = ntohl(AttrU32(a));
         have_id = true;
         return true;
       case CTA_STATUS:
         if (!IsU32(a)) return false;
-        m.status = ntohl(mnl_attr_get_u32(a));
+        m.status = ntohl(AttrU32(a));
         return true;
       case CTA_MARK:
         if (!IsU32(a)) return false;
-        m.mark = ntohl(mnl_attr_get_u32(a));
+        m.mark = ntohl(AttrU32(a));
         m.has_mark = true;
         return true;
       case CTA_TIMEOUT:
         if (!IsU32(a)) return false;
-        m.timeout = ntohl(mnl_attr_get_u32(a));
+        m.timeout = ntohl(AttrU32(a));
         m.has_timeout = true;
         return true;
       case CTA_ZONE:
         if (!IsU16(a)) return false;
-        m.zone = ntohs(mnl_attr_get_u16(a));
+        m.zone = ntohs(AttrU16(a));
         m.has_zone = true;
         return true;
       case CTA_COUNTERS_ORIG:

@@ -45,6 +45,12 @@ FlowRecord* FlowTable::Insert(uint32_t id, bool* inserted) {
   }
 }
 
+void FlowTable::Reserve(size_t n) {
+  size_t cap = capacity();
+  while (n * 4 > cap * 3) cap *= 2;
+  if (cap != capacity()) Rehash(cap);
+}
+
 void FlowTable::Erase(FlowRecord* r) {
   size_t hole = static_cast<size_t>(r - slots_.get());
   slots_[hole].meta = 0;

@@ -61,6 +61,15 @@ class FlowTable {
   // (`*inserted` says which). Stays valid until the next Insert/Erase.
   FlowRecord* Insert(uint32_t id, bool* inserted);
 
+  // Grows the table so that `n` records fit without a rehash (a dump knows
+  // the kernel's count before it starts).
+  void Reserve(size_t n);
+
+  // Hints the CPU to load the slot `id` hashes to: a dump parses a batch of
+  // messages, prefetches all their slots, then applies them, so the cache
+  // misses of a large table overlap instead of adding up.
+  void Prefetch(uint32_t id) const { __builtin_prefetch(&slots_[Slot(id)]); }
+
   // Removes the record `r` points to (from Find/Insert or iteration).
   void Erase(FlowRecord* r);
 

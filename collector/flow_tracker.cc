@@ -80,9 +80,16 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
   if (inserted) Publish();
 }
 
-void FlowTracker::BeginDump() {
+void FlowTracker::BeginDump(size_t expected) {
   dumping_ = true;
   ++gen_;
+  if (expected > 0) table_.Reserve(expected);
+}
+
+void FlowTracker::ApplyDumpBatch(const CtMessage* msgs, size_t n,
+                                 uint32_t now_s) {
+  for (size_t i = 0; i < n; ++i) table_.Prefetch(msgs[i].id);
+  for (size_t i = 0; i < n; ++i) ApplyDumpEntry(msgs[i], now_s);
 }
 
 void FlowTracker::ApplyDumpEntry(const CtMessage& m, uint32_t now_s) {

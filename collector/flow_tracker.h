@@ -34,8 +34,11 @@ class FlowTracker {
   // Applies one event message. `now_s` is a monotonic clock in seconds.
   void ApplyEvent(const CtMessage& m, uint32_t now_s);
 
-  void BeginDump();
+  // `expected` is the kernel's entry count, if known, to size the table once.
+  void BeginDump(size_t expected = 0);
   void ApplyDumpEntry(const CtMessage& m, uint32_t now_s);
+  // Applies a batch of dump entries, prefetching their table slots first.
+  void ApplyDumpBatch(const CtMessage* msgs, size_t n, uint32_t now_s);
   // Ends the dump. `complete` is false when the dump was interrupted (e.g.
   // NLM_F_DUMP_INTR or an error): then nothing is swept, since flows may be
   // missing from it. Returns the number of stale flows removed.

@@ -64,21 +64,21 @@ bool ParseOne(const nlmsghdr* nlh, KernelStats* out) {
   if (msg == IPCTNL_MSG_CT_GET_STATS_CPU) {
     ++out->cpus;
     return ForEachMsgAttr(nlh, sizeof(nfgenmsg), [&](const nlattr* a) {
-      int i = StatIndex(mnl_attr_get_type(a));
+      int i = StatIndex(AttrType(a));
       if (i < 0) return true;
-      if (mnl_attr_get_payload_len(a) != 4) return false;
-      out->cpu_sum[i] += ntohl(mnl_attr_get_u32(a));
+      if (AttrPayloadLen(a) != 4) return false;
+      out->cpu_sum[i] += ntohl(AttrU32(a));
       return true;
     });
   }
   if (msg == IPCTNL_MSG_CT_GET_STATS) {
     return ForEachMsgAttr(nlh, sizeof(nfgenmsg), [&](const nlattr* a) {
-      uint16_t t = mnl_attr_get_type(a);
+      uint16_t t = AttrType(a);
       if (t != CTA_STATS_GLOBAL_ENTRIES && t != CTA_STATS_GLOBAL_MAX_ENTRIES) {
         return true;
       }
-      if (mnl_attr_get_payload_len(a) != 4) return false;
-      uint64_t v = ntohl(mnl_attr_get_u32(a));
+      if (AttrPayloadLen(a) != 4) return false;
+      uint64_t v = ntohl(AttrU32(a));
       if (t == CTA_STATS_GLOBAL_ENTRIES) {
         out->entries = v;
       } else {

@@ -49,6 +49,9 @@ NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
       opts_(opts),
       where_(ns_.label().empty() ? "own netns" : "netns \"" + ns_.label() + "\""),
       dump_buf_(kDumpBufferSize) {
+  // A 64 KiB datagram holds a few hundred entries; reserve once so the
+  // dump path never allocates.
+  dump_batch_.reserve(1024);
   {
     ScopedNetns in(ns_);
     if (in.error()) throw std::system_error(in.error(), "enter " + where_);
@@ -276,7 +279,14 @@ void NetnsWatcher::StartDump(ResyncReason reason) {
   counters_.resyncs(reason).Add(1);
   dump_intr_ = false;
   dump_started_ = std::chrono::steady_clock::now();
-  tracker_.BeginDump();
+  // Size the table for the kernel's count once, rather than doubling it
+  // step by step while a large first dump streams in.
+  KernelStats ks;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    if (QueryKernelStats(stats_.get(), &ks)) ks.entries.reset();
+  }
+  tracker_.BeginDump(ks.entries.value_or(0));
 }
 
 void NetnsWatcher::ReadDump(int max) {
@@ -292,13 +302,22 @@ void NetnsWatcher::ReadDump(int max) {
     }
     const auto* nlh = reinterpret_cast<const nlmsghdr*>(dump_buf_.data());
     int remaining = static_cast<int>(n);
+    // Parse the whole datagram, then apply it as one batch (see
+    // FlowTracker::ApplyDumpBatch); apply before acting on DONE/ERROR.
+    dump_batch_.clear();
+    auto apply = [&] {
+      tracker_.ApplyDumpBatch(dump_batch_.data(), dump_batch_.size(), now);
+      dump_batch_.clear();
+    };
     while (mnl_nlmsg_ok(nlh, remaining)) {
       if (nlh->nlmsg_seq != dump_seq_) {
         // A reply to an earlier, abandoned dump.
       } else if (nlh->nlmsg_type == NLMSG_DONE) {
+        apply();
         FinishDump(!dump_intr_ && !(nlh->nlmsg_flags & NLM_F_DUMP_INTR));
         return;
       } else if (nlh->nlmsg_type == NLMSG_ERROR) {
+        apply();
         const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
         Log(LogLevel::kError,
             where_ + ": dump failed: " +
@@ -309,7 +328,7 @@ void NetnsWatcher::ReadDump(int max) {
         if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) dump_intr_ = true;
         auto m = ParseCtMessage(nlh);
         if (m) {
-          tracker_.ApplyDumpEntry(*m, now);
+          dump_batch_.push_back(*m);
         } else {
           counters_.parse_errors().Add(1);
           parse_log_.Log(where_ + ": dropped a malformed conntrack dump entry");
@@ -317,6 +336,7 @@ void NetnsWatcher::ReadDump(int max) {
       }
       nlh = mnl_nlmsg_next(nlh, &remaining);
     }
+    apply();
   }
 }
 

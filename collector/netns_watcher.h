@@ -17,6 +17,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 #include "collector/counter_shard.h"
 #include "collector/flow_tracker.h"
@@ -81,6 +82,7 @@ class NetnsWatcher {
   FlowTracker tracker_{&counters_};
   BatchReceiver event_batch_{64, 8192};
   std::vector<uint8_t> dump_buf_;
+  std::vector<CtMessage> dump_batch_;  // one datagram's entries
 
   // Ingest-thread state.
   uint32_t dump_seq_ = 0;
