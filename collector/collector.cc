@@ -14,6 +14,12 @@ void Collector::RequestResync() {
   for (auto& w : watchers_) w->RequestResync();
 }
 
+std::vector<const NetnsHandle*> Collector::Namespaces() const {
+  std::vector<const NetnsHandle*> out;
+  for (const auto& w : watchers_) out.push_back(&w->netns());
+  return out;
+}
+
 Snapshot Collector::TakeSnapshot() const {
   Snapshot s;
   s.netns.resize(watchers_.size());

@@ -18,6 +18,9 @@ class Collector : public SnapshotSource {
   void Stop();
   void RequestResync();
 
+  // The watched namespaces, in --netns order; valid while the collector is.
+  std::vector<const NetnsHandle*> Namespaces() const;
+
   Snapshot TakeSnapshot() const override;
   bool Ready() const override;
 

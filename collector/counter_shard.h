@@ -72,6 +72,19 @@ class CounterShard {
   void CountTransition(Proto p, uint8_t from, uint8_t to) {
     transitions_[static_cast<int>(p)][from][to].Add(1);
   }
+  // Bytes and packets of a flow that ended, from its DESTROY event (present
+  // when nf_conntrack_acct is on). dir 0 = original, 1 = reply.
+  void AddTraffic(Family f, Proto p, int dir, uint64_t bytes,
+                  uint64_t packets) {
+    flow_bytes_[static_cast<int>(f)][static_cast<int>(p)][dir].Add(
+        static_cast<int64_t>(bytes));
+    flow_packets_[static_cast<int>(f)][static_cast<int>(p)][dir].Add(
+        static_cast<int64_t>(packets));
+  }
+  // The flow-table ("cache") view conntrackd's `-s` reports.
+  SingleWriterCounter& flows_added() { return flows_added_; }
+  SingleWriterCounter& flows_updated() { return flows_updated_; }
+  SingleWriterCounter& flows_removed() { return flows_removed_; }
   SingleWriterCounter& overruns() { return overruns_; }
   SingleWriterCounter& parse_errors() { return parse_errors_; }
   SingleWriterCounter& destroy_unknown() { return destroy_unknown_; }
@@ -92,6 +105,15 @@ class CounterShard {
   int64_t Transitions(Proto p, uint8_t from, uint8_t to) const {
     return transitions_[static_cast<int>(p)][from][to].Get();
   }
+  int64_t FlowBytes(Family f, Proto p, int dir) const {
+    return flow_bytes_[static_cast<int>(f)][static_cast<int>(p)][dir].Get();
+  }
+  int64_t FlowPackets(Family f, Proto p, int dir) const {
+    return flow_packets_[static_cast<int>(f)][static_cast<int>(p)][dir].Get();
+  }
+  const SingleWriterCounter& flows_added() const { return flows_added_; }
+  const SingleWriterCounter& flows_updated() const { return flows_updated_; }
+  const SingleWriterCounter& flows_removed() const { return flows_removed_; }
   const SingleWriterCounter& overruns() const { return overruns_; }
   const SingleWriterCounter& parse_errors() const { return parse_errors_; }
   const SingleWriterCounter& destroy_unknown() const {
@@ -109,6 +131,11 @@ class CounterShard {
   std::atomic<ZoneBlock*> head_{nullptr};                  // readers walk
   SingleWriterCounter events_[kNumEventTypes][kNumFamilies][kNumProtos];
   SingleWriterCounter transitions_[kNumProtos][kMaxStates][kMaxStates];
+  SingleWriterCounter flow_bytes_[kNumFamilies][kNumProtos][2];
+  SingleWriterCounter flow_packets_[kNumFamilies][kNumProtos][2];
+  SingleWriterCounter flows_added_;
+  SingleWriterCounter flows_updated_;
+  SingleWriterCounter flows_removed_;
   SingleWriterCounter overruns_;
   SingleWriterCounter parse_errors_;
   SingleWriterCounter destroy_unknown_;

@@ -43,6 +43,12 @@ void FlowTracker::Relabel(FlowRecord* r, const CtMessage& m, bool counted,
 void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
   counters_->CountEvent(m.type, m.family, m.proto);
   if (m.type == EventType::kDestroy) {
+    if (m.has_counters) {
+      for (int dir = 0; dir < 2; ++dir) {
+        counters_->AddTraffic(m.family, m.proto, dir, m.bytes[dir],
+                              m.packets[dir]);
+      }
+    }
     FlowRecord* r = table_.Find(m.id);
     if (r == nullptr) {
       counters_->destroy_unknown().Add(1);
@@ -55,6 +61,7 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
       }
     } else if (!r->dead()) {
       Count(*r, -1);
+      counters_->flows_removed().Add(1);
       if (dumping_) {
         r->meta |= FlowRecord::kDead;
         ++tombstones_;
@@ -77,7 +84,12 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
   Relabel(r, m, /*counted=*/!inserted, now_s, /*count_transition=*/true);
   r->gen = gen_;
   if (dumping_) r->meta |= FlowRecord::kTouched;
-  if (inserted) Publish();
+  if (inserted) {
+    counters_->flows_added().Add(1);
+    Publish();
+  } else {
+    counters_->flows_updated().Add(1);
+  }
 }
 
 void FlowTracker::BeginDump(size_t expected) {
@@ -100,7 +112,10 @@ void FlowTracker::ApplyDumpEntry(const CtMessage& m, uint32_t now_s) {
   // now, not that it moved (events we lost may have moved it many times).
   Relabel(r, m, /*counted=*/!inserted, now_s, /*count_transition=*/false);
   r->gen = gen_;
-  if (inserted) Publish();
+  if (inserted) {
+    counters_->flows_added().Add(1);
+    Publish();
+  }
 }
 
 size_t FlowTracker::EndDump(bool complete) {
@@ -118,6 +133,7 @@ size_t FlowTracker::EndDump(bool complete) {
     return false;
   });
   tombstones_ = 0;
+  counters_->flows_removed().Add(static_cast<int64_t>(stale));
   Publish();
   return stale;
 }

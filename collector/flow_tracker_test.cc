@@ -217,3 +217,42 @@ TEST_F(FlowTrackerTest, GaugesEqualTableSizeThroughAStorm) {
 
 }  // namespace
 }  // namespace ctcollect
+
+namespace ctcollect {
+namespace {
+
+TEST(FlowTrackerCounters, CacheViewAndTrafficFromDestroy) {
+  CounterShard c;
+  FlowTracker t(&c);
+  CtMessage m;
+  m.type = EventType::kNew;
+  m.id = 1;
+  m.proto = Proto::kUdp;
+  m.has_state = true;
+  t.ApplyEvent(m, 1);
+  m.type = EventType::kUpdate;
+  t.ApplyEvent(m, 1);
+  m.type = EventType::kDestroy;
+  m.has_counters = true;
+  m.bytes[0] = 100;
+  m.bytes[1] = 50;
+  m.packets[0] = 2;
+  m.packets[1] = 1;
+  t.ApplyEvent(m, 1);
+  EXPECT_EQ(c.flows_added().Get(), 1);
+  EXPECT_EQ(c.flows_updated().Get(), 1);
+  EXPECT_EQ(c.flows_removed().Get(), 1);
+  EXPECT_EQ(c.FlowBytes(Family::kIpv4, Proto::kUdp, 0), 100);
+  EXPECT_EQ(c.FlowBytes(Family::kIpv4, Proto::kUdp, 1), 50);
+  EXPECT_EQ(c.FlowPackets(Family::kIpv4, Proto::kUdp, 0), 2);
+  // A stale flow removed by a dump's sweep counts as removed too.
+  m.type = EventType::kNew;
+  m.id = 2;
+  t.ApplyEvent(m, 1);
+  t.BeginDump();
+  t.EndDump(true);
+  EXPECT_EQ(c.flows_removed().Get(), 2);
+}
+
+}  // namespace
+}  // namespace ctcollect

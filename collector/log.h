@@ -13,7 +13,13 @@
 
 namespace ctcollect {
 
-enum class LogLevel : int { kError = 3, kWarn = 4, kInfo = 6, kDebug = 7 };
+enum class LogLevel : int {
+  kError = 3,
+  kWarn = 4,
+  kNotice = 5,
+  kInfo = 6,
+  kDebug = 7
+};
 
 std::optional<LogLevel> ParseLogLevel(std::string_view s);
 void SetLogLevel(LogLevel l);

@@ -381,6 +381,12 @@ void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
         out->events[t][f][p] = counters_.Events(
             static_cast<EventType>(t), static_cast<Family>(f),
             static_cast<Proto>(p));
+        if (t < 2) {
+          out->flow_bytes[f][p][t] = counters_.FlowBytes(
+              static_cast<Family>(f), static_cast<Proto>(p), t);
+          out->flow_packets[f][p][t] = counters_.FlowPackets(
+              static_cast<Family>(f), static_cast<Proto>(p), t);
+        }
       }
     }
   }
@@ -397,6 +403,9 @@ void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
       }
     }
   }
+  out->flows_added = counters_.flows_added().Get();
+  out->flows_updated = counters_.flows_updated().Get();
+  out->flows_removed = counters_.flows_removed().Get();
   out->overruns = counters_.overruns().Get();
   out->parse_errors = counters_.parse_errors().Get();
   out->destroy_unknown = counters_.destroy_unknown().Get();

@@ -50,6 +50,7 @@ class NetnsWatcher {
   void FillSnapshot(NetnsSnapshot* out) const;
   bool Ready() const { return ready_.load(std::memory_order_acquire); }
   const std::string& label() const { return ns_.label(); }
+  const NetnsHandle& netns() const { return ns_; }
 
  private:
   void Run();

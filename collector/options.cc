@@ -132,6 +132,16 @@ DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args) {
          if (v.empty()) Fail(f, v, "empty namespace name");
          o.netns.emplace_back(v);
        }},
+      {"--control.socket",
+       [&](auto f, auto v) {
+         if (v.empty() || v.front() != '/') Fail(f, v, "must be an absolute path");
+         o.control_socket = std::string(v);
+       }},
+      {"--control.socket-group",
+       [&](auto f, auto v) {
+         if (v.empty()) Fail(f, v, "empty group name");
+         o.control_socket_group = std::string(v);
+       }},
       {"--log.level",
        [&](auto f, auto v) {
          auto l = ParseLogLevel(v);
@@ -198,6 +208,10 @@ Flags:
   --netns=NAME|PATH          watch this network namespace (/run/netns/NAME
                              or a path such as /proc/PID/ns/net);
                              repeatable; default: the daemon's own
+  --control.socket=PATH      control socket for ctcollect and conntrackd
+                             clients (default /run/ctcollectd/ctl.sock)
+  --control.socket-group=GROUP
+                             group owning the control socket (mode 0660)
   --log.level=LEVEL          debug, info, warn or error (default info)
   --version                  print the version and exit
   --help                     print this help and exit

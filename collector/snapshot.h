@@ -38,6 +38,11 @@ struct NetnsSnapshot {
   int64_t events[kNumEventTypes][kNumFamilies][kNumProtos] = {};
   std::vector<TransitionSample> transitions;
   KernelStats kernel;
+  int64_t flow_bytes[kNumFamilies][kNumProtos][2] = {};
+  int64_t flow_packets[kNumFamilies][kNumProtos][2] = {};
+  int64_t flows_added = 0;
+  int64_t flows_updated = 0;
+  int64_t flows_removed = 0;
   int64_t overruns = 0;
   int64_t parse_errors = 0;
   int64_t destroy_unknown = 0;

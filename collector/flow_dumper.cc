@@ -1,0 +1,63 @@
+#include "collector/flow_dumper.h"
+
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace ctcollect {
+namespace {
+
+struct DumpState {
+  const FlowSink* sink;
+  bool stopped = false;
+};
+
+int OnFlow(enum nf_conntrack_msg_type, struct nf_conntrack* ct, void* data) {
+  auto* st = static_cast<DumpState*>(data);
+  if (!(*st->sink)(ct)) {
+    st->stopped = true;
+    return NFCT_CB_STOP;
+  }
+  return NFCT_CB_CONTINUE;
+}
+
+nfct_handle* OpenIn(const NetnsHandle& ns, std::error_code* ec) {
+  ScopedNetns in(ns);
+  if (in.error()) {
+    *ec = in.error();
+    return nullptr;
+  }
+  nfct_handle* h = nfct_open(CONNTRACK, 0);
+  if (h == nullptr) *ec = std::error_code(errno, std::generic_category());
+  return h;
+}
+
+}  // namespace
+
+std::error_code DumpFlows(const NetnsHandle& ns, const FlowSink& sink) {
+  std::error_code ec;
+  nfct_handle* h = OpenIn(ns, &ec);
+  if (h == nullptr) return ec;
+  DumpState st{&sink};
+  nfct_callback_register(h, NFCT_T_ALL, OnFlow, &st);
+  uint32_t family = AF_UNSPEC;
+  int r = nfct_query(h, NFCT_Q_DUMP, &family);
+  if (r < 0 && !st.stopped) ec = std::error_code(errno, std::generic_category());
+  nfct_close(h);
+  return ec;
+}
+
+std::error_code FlushFlows(const NetnsHandle& ns) {
+  std::error_code ec;
+  nfct_handle* h = OpenIn(ns, &ec);
+  if (h == nullptr) return ec;
+  uint32_t family = AF_UNSPEC;
+  if (nfct_query(h, NFCT_Q_FLUSH, &family) < 0) {
+    ec = std::error_code(errno, std::generic_category());
+  }
+  nfct_close(h);
+  return ec;
+}
+
+}  // namespace ctcollect

@@ -1,0 +1,31 @@
+// conntrackd's plain-text `-s` blocks, laid out byte for byte as conntrackd
+// 1.4.7 prints them in stats mode (shared/reference/conntrackd.md §2), and
+// filled with ctcollect's figures summed over the watched namespaces, so
+// scripts that screen-scrape conntrackd keep working. Pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "collector/snapshot.h"
+
+namespace ctcollect {
+
+// Figures the daemon keeps outside the Snapshot.
+struct DaemonFigures {
+  int64_t uptime_seconds = 0;
+  int64_t kernel_flushes = 0;        // -F requests served
+  int64_t local_read_failed = 0;     // control-socket reads that failed
+  int64_t local_unknown_request = 0;
+  int64_t buffer_size = 0;           // configured netlink buffer, bytes
+};
+
+std::string ConntrackdUptime(int64_t seconds);
+// `-s` / `-s ct` (STATS): the cache block and "traffic processed".
+std::string ConntrackdStats(const Snapshot& s);
+// `-s cache` (STATS_CACHE).
+std::string ConntrackdStatsCache(const Snapshot& s);
+// `-s runtime` (STATS_RUNTIME).
+std::string ConntrackdStatsRuntime(const Snapshot& s, const DaemonFigures& d);
+
+}  // namespace ctcollect

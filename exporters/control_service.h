@@ -1,0 +1,45 @@
+// Serves control-socket requests from the collector's state: conntrackd's
+// request codes with conntrackd-shaped replies, and ctcollect's own verbs
+// (stats as JSON, flow dumps with filters, resync, flush, kill).
+//
+// Thread safety: Handle() runs concurrently on control-socket threads; it
+// only uses the thread-safe Collector interface and per-call dumps.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+
+#include "collector/collector.h"
+#include "collector/control_server.h"
+
+namespace ctcollect {
+
+class ControlService : public ControlHandler {
+ public:
+  struct Options {
+    int64_t buffer_size = 0;               // configured netlink buffer
+    std::function<void()> stop_daemon;     // -k
+    ControlCounters* counters = nullptr;  // shared with the server
+  };
+  ControlService(Collector* collector, Options opts);
+
+  void Handle(const ControlRequest& req, ReplyWriter* out) override;
+  // The server's counters exist only once it is bound; set before Start().
+  void set_counters(ControlCounters* c) { opts_.counters = c; }
+
+ private:
+  void HandleConntrackd(int32_t code, ReplyWriter* out);
+  void HandleNative(const ControlRequest& req, ReplyWriter* out);
+  // Streams flows of every (or the named) namespace in `format`.
+  void DumpFlows(const std::string& format, const std::string& netns,
+                 int64_t limit, bool header, ReplyWriter* out);
+  std::string FlushKernel();
+
+  Collector* collector_;
+  Options opts_;
+  std::chrono::steady_clock::time_point started_;
+  std::atomic<int64_t> kernel_flushes_{0};
+};
+
+}  // namespace ctcollect

@@ -1,0 +1,33 @@
+// One conntrack flow (a libnetfilter_conntrack object) as text:
+//  - XML exactly as `conntrack -L -o xml` prints a flow (NFCT_O_XML);
+//  - conntrackd's `-i` line and `-i -x` line (timeout, counters and use
+//    left out, as conntrackd's stats cache does);
+//  - ctcollect's JSON object (schema in the README).
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+struct nf_conntrack;
+
+namespace ctcollect {
+
+// The XML document framing of `conntrack -L -o xml`.
+inline constexpr const char* kConntrackXmlHeader =
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<conntrack>\n";
+inline constexpr const char* kConntrackXmlFooter = "</conntrack>\n";
+
+std::string FlowXml(const nf_conntrack* ct);
+
+// `active_seconds` is how long ctcollect has known the flow.
+std::string ConntrackdFlowLine(nf_conntrack* ct, bool xml,
+                               int64_t active_seconds);
+
+// One JSON object (no trailing newline). `netns` is the --netns label.
+std::string FlowJson(const nf_conntrack* ct, const std::string& netns);
+
+// Appends s to out as a JSON string literal (quoted, escaped).
+void AppendJsonString(std::string* out, const std::string& s);
+
+}  // namespace ctcollect
