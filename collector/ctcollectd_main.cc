@@ -1,5 +1,6 @@
-// ctcollectd: composition root. Parses flags, builds the watchers and the
-// HTTP server, wires them, and waits for a signal. No logic lives here.
+// ctcollectd: composition root. Parses flags, builds the control socket,
+// the namespace watchers and the HTTP server, wires them, and waits for a
+// signal. No logic lives here.
 #include <signal.h>
 #include <unistd.h>
 
@@ -56,9 +57,7 @@ int main(int argc, char** argv) {
 
   std::vector<NetnsHandle> namespaces;
   try {
-    if (opts.netns.empty()) {
-      namespaces.push_back(NetnsHandle::Own());
-    }
+    if (opts.netns.empty()) namespaces.push_back(NetnsHandle::Own());
     for (const auto& n : opts.netns) namespaces.push_back(NetnsHandle::Open(n));
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ctcollectd: %s\n", e.what());
@@ -66,9 +65,9 @@ int main(int argc, char** argv) {
   }
 
   Collector collector;
-  std::unique_ptr<HttpServer> http;
   std::unique_ptr<ControlService> control_service;
   std::unique_ptr<ControlServer> control;
+  std::unique_ptr<HttpServer> http;
   try {
     // The control socket first: a second daemon on the same socket must
     // fail before it opens anything else.
@@ -89,6 +88,7 @@ int main(int argc, char** argv) {
     for (auto& ns : namespaces) {
       collector.Add(std::make_unique<NetnsWatcher>(std::move(ns), wopts));
     }
+
     HttpOptions hopts;
     for (const auto& l : opts.listen_addresses) {
       hopts.listen.push_back(ListenAddressToCivetweb("--web.listen-address", l));
@@ -96,70 +96,6 @@ int main(int argc, char** argv) {
     hopts.telemetry_path = opts.telemetry_path;
     hopts.version = kVersion;
     http = std::make_unique<HttpServer>(hopts, &collector);
-  } catch (const ConfigError& e) {
-    std::fprintf(stderr, "ctcollectd: %s\n", e.what());
-    return kExitConfig;
-  }
-  if (opts.show_help) {
-    std::fputs(DaemonUsage().c_str(), stdout);
-    return 0;
-  }
-  if (opts.show_version) {
-    std::printf("ctcollectd %s\n", kVersion);
-    return 0;
-  }
-  SetLogLevel(opts.log_level);
-
-  // Block the signals we wait for before any thread starts, so every
-  // thread inherits the mask and only sigwait() sees them.
-  sigset_t wait_set;
-  sigemptyset(&wait_set);
-  sigaddset(&wait_set, SIGTERM);
-  sigaddset(&wait_set, SIGINT);
-  sigaddset(&wait_set, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &wait_set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
-
-  std::vector<NetnsHandle> namespaces;
-  try {
-    if (opts.netns.empty()) {
-      namespaces.push_back(NetnsHandle::Own());
-    }
-    for (const auto& n : opts.netns) namespaces.push_back(NetnsHandle::Open(n));
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ctcollectd: %s\n", e.what());
-    return kExitConfig;
-  }
-
-  Collector collector;
-  std::unique_ptr<HttpServer> http;
-  std::unique_ptr<ControlService> control_service;
-  std::unique_ptr<ControlServer> control;
-  try {
-    WatcherOptions wopts;
-    wopts.resync_interval = opts.resync_interval;
-    wopts.buffer_size = opts.buffer_size;
-    wopts.buffer_max = opts.buffer_max;
-    for (auto& ns : namespaces) {
-      collector.Add(std::make_unique<NetnsWatcher>(std::move(ns), wopts));
-    }
-    HttpOptions hopts;
-    for (const auto& l : opts.listen_addresses) {
-      hopts.listen.push_back(ListenAddressToCivetweb("--web.listen-address", l));
-    }
-    hopts.telemetry_path = opts.telemetry_path;
-    hopts.version = kVersion;
-    http = std::make_unique<HttpServer>(hopts, &collector);
-
-    ControlService::Options copts;
-    copts.buffer_size = static_cast<int64_t>(opts.buffer_size);
-    copts.stop_daemon = [] { kill(getpid(), SIGTERM); };
-    control_service = std::make_unique<ControlService>(&collector, copts);
-    ControlServerOptions sopts;
-    sopts.path = opts.control_socket;
-    sopts.group = opts.control_socket_group;
-    control = std::make_unique<ControlServer>(sopts, control_service.get());
-    control_service->set_counters(&control->counters());
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "ctcollectd: %s\n", e.what());
     return kExitConfig;
@@ -169,10 +105,11 @@ int main(int argc, char** argv) {
   }
   collector.Start();
   control->Start();
-  std::string where;
-  for (int p : http->ports()) where += " " + std::to_string(p);
+  std::string ports;
+  for (int p : http->ports()) ports += " " + std::to_string(p);
   Log(LogLevel::kInfo, std::string("ctcollectd ") + kVersion +
-                           " started; HTTP on port(s)" + where);
+                           " started; HTTP on port(s)" + ports +
+                           ", control socket " + opts.control_socket);
 
   for (;;) {
     int sig = 0;
