@@ -183,8 +183,14 @@ void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
     out->Write(NativeStatusLine(200, "OK"));
     out->Write(std::string("ctcollectd ") + kVersion + "\n");
   } else if (v == "stats") {
+    std::string format = arg("format");
+    if (format != "" && format != "json" && format != "flat") {
+      out->Write(NativeStatusLine(400, "stats: format must be json or flat"));
+      return;
+    }
     out->Write(NativeStatusLine(200, "OK"));
-    out->Write(StatsJson(collector_->TakeSnapshot(), UnixNow()));
+    Snapshot snap = collector_->TakeSnapshot();
+    out->Write(format == "flat" ? StatsFlat(snap) : StatsJson(snap, UnixNow()));
   } else if (v == "conntrackd") {
     int32_t code = -1;
     std::string c = arg("code");

@@ -85,4 +85,34 @@ std::string StatsJson(const Snapshot& s, double unix_time) {
   return o;
 }
 
+std::string StatsFlat(const Snapshot& s) {
+  std::string o;
+  for (const auto& ns : s.netns) {
+    o += "netns " + (ns.netns.empty() ? std::string("-") : ns.netns) + "\n";
+    for (const auto& e : ns.entries) {
+      std::string_view st = StateName(e.proto, e.state);
+      o += "entries " + std::string(FamilyName(e.family)) + " " +
+           std::string(ProtoName(e.proto)) + " " +
+           (st.empty() ? std::string("-") : std::string(st)) + " " +
+           std::to_string(e.zone) + " " + std::to_string(e.value) + "\n";
+    }
+    const char* names[kNumEventTypes] = {"new", "update", "destroy"};
+    for (int t = 0; t < kNumEventTypes; ++t) {
+      int64_t sum = 0;
+      for (int f = 0; f < kNumFamilies; ++f) {
+        for (int p = 0; p < kNumProtos; ++p) sum += ns.events[t][f][p];
+      }
+      o += std::string("events ") + names[t] + " " + std::to_string(sum) + "\n";
+    }
+    if (ns.kernel.entries) {
+      o += "kernel_entries " + std::to_string(*ns.kernel.entries) + "\n";
+    }
+    if (ns.kernel.max_entries) {
+      o += "entries_limit " + std::to_string(*ns.kernel.max_entries) + "\n";
+    }
+    o += "overruns " + std::to_string(ns.overruns) + "\n";
+  }
+  return o;
+}
+
 }  // namespace ctcollect
