@@ -1,4 +1,5 @@
 #include "collector/ct_message.h"
+#include "collector/nl_attr.h"
 
 #include <gtest/gtest.h>
 
@@ -160,9 +161,7 @@ struct Parsed {
 
 Parsed ParseAll(const std::vector<uint8_t>& data) {
   Parsed p;
-  const auto* nlh = reinterpret_cast<const nlmsghdr*>(data.data());
-  int remaining = static_cast<int>(data.size());
-  while (mnl_nlmsg_ok(nlh, remaining)) {
+    ForEachMsg(data.data(), data.size(), [&](const nlmsghdr* nlh) {
     if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
       ++p.messages;
       auto m = ParseCtMessage(nlh);
@@ -176,8 +175,8 @@ Parsed ParseAll(const std::vector<uint8_t>& data) {
         }
       }
     }
-    nlh = mnl_nlmsg_next(nlh, &remaining);
-  }
+    return true;
+  });
   return p;
 }
 
@@ -196,10 +195,8 @@ TEST(ParseCtMessageCaptured, RealTcpConnectionEvents) {
 TEST(ParseCtMessageCaptured, RealAccountingOnDestroy) {
   auto data = ReadFile("events_tcp_v4_acct.nlmsg");
   ASSERT_FALSE(data.empty());
-  const auto* nlh = reinterpret_cast<const nlmsghdr*>(data.data());
-  int remaining = static_cast<int>(data.size());
-  bool saw_counters = false;
-  while (mnl_nlmsg_ok(nlh, remaining)) {
+    bool saw_counters = false;
+  ForEachMsg(data.data(), data.size(), [&](const nlmsghdr* nlh) {
     auto m = ParseCtMessage(nlh);
     if (m && m->type == EventType::kDestroy) {
       EXPECT_TRUE(m->has_counters);
@@ -207,8 +204,8 @@ TEST(ParseCtMessageCaptured, RealAccountingOnDestroy) {
       EXPECT_GT(m->bytes[0], 0u);
       saw_counters = m->has_counters;
     }
-    nlh = mnl_nlmsg_next(nlh, &remaining);
-  }
+    return true;
+  });
   EXPECT_TRUE(saw_counters);
 }
 

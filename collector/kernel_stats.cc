@@ -109,17 +109,19 @@ size_t BuildStatsRequest(void* buf, uint32_t seq) {
 
 bool ParseStatsReply(const void* buf, size_t len, KernelStats* out,
                      bool* done) {
-  const auto* nlh = static_cast<const nlmsghdr*>(buf);
-  int remaining = static_cast<int>(len);
-  while (mnl_nlmsg_ok(nlh, remaining)) {
+  bool ok = true;
+  size_t seen = 0;
+  ForEachMsg(buf, len, [&](const nlmsghdr* nlh) {
+    seen += NLMSG_ALIGN(nlh->nlmsg_len);
     if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) {
       *done = true;
-      return true;
+      return false;
     }
-    if (!ParseOne(nlh, out)) return false;
-    nlh = mnl_nlmsg_next(nlh, &remaining);
-  }
-  return remaining == 0;
+    ok = ParseOne(nlh, out);
+    return ok;
+  });
+  // Bytes left over that do not form a whole message are malformed too.
+  return ok && (*done || seen >= len);
 }
 
 namespace {

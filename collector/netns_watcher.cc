@@ -14,6 +14,7 @@
 #include <cerrno>
 
 #include "collector/ct_message.h"
+#include "collector/nl_attr.h"
 
 namespace ctcollect {
 namespace {
@@ -217,20 +218,16 @@ int NetnsWatcher::DrainEvents(int max_batches) {
 
 void NetnsWatcher::HandleEventDatagram(const uint8_t* data, size_t len) {
   const uint32_t now = NowSeconds();
-  const auto* nlh = reinterpret_cast<const nlmsghdr*>(data);
-  int remaining = static_cast<int>(len);
-  while (mnl_nlmsg_ok(nlh, remaining)) {
-    if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
-      auto m = ParseCtMessage(nlh);
-      if (m) {
-        tracker_.ApplyEvent(*m, now);
-      } else {
-        counters_.parse_errors().Add(1);
-        parse_log_.Log(where_ + ": dropped a malformed conntrack event");
-      }
+  ForEachMsg(data, len, [&](const nlmsghdr* nlh) {
+    if (nlh->nlmsg_type < NLMSG_MIN_TYPE) return true;
+    if (auto m = ParseCtMessage(nlh)) {
+      tracker_.ApplyEvent(*m, now);
+    } else {
+      counters_.parse_errors().Add(1);
+      parse_log_.Log(where_ + ": dropped a malformed conntrack event");
     }
-    nlh = mnl_nlmsg_next(nlh, &remaining);
-  }
+    return true;
+  });
 }
 
 void NetnsWatcher::OnOverrun() {
@@ -300,8 +297,6 @@ void NetnsWatcher::ReadDump(int max) {
       FinishDump(false);
       return;
     }
-    const auto* nlh = reinterpret_cast<const nlmsghdr*>(dump_buf_.data());
-    int remaining = static_cast<int>(n);
     // Parse the whole datagram, then apply it as one batch (see
     // FlowTracker::ApplyDumpBatch); apply before acting on DONE/ERROR.
     dump_batch_.clear();
@@ -309,33 +304,42 @@ void NetnsWatcher::ReadDump(int max) {
       tracker_.ApplyDumpBatch(dump_batch_.data(), dump_batch_.size(), now);
       dump_batch_.clear();
     };
-    while (mnl_nlmsg_ok(nlh, remaining)) {
-      if (nlh->nlmsg_seq != dump_seq_) {
-        // A reply to an earlier, abandoned dump.
-      } else if (nlh->nlmsg_type == NLMSG_DONE) {
+    bool finished = false;
+    ForEachMsg(dump_buf_.data(), static_cast<size_t>(n),
+               [&](const nlmsghdr* nlh) {
+      if (nlh->nlmsg_seq != dump_seq_) return true;  // an abandoned dump's
+      if (nlh->nlmsg_type == NLMSG_DONE) {
         apply();
         FinishDump(!dump_intr_ && !(nlh->nlmsg_flags & NLM_F_DUMP_INTR));
-        return;
-      } else if (nlh->nlmsg_type == NLMSG_ERROR) {
+        finished = true;
+        return false;
+      }
+      if (nlh->nlmsg_type == NLMSG_ERROR) {
         apply();
-        const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
+        int err = 0;
+        if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(nlmsgerr)) {
+          err = -reinterpret_cast<const nlmsgerr*>(
+                     reinterpret_cast<const char*>(nlh) + NLMSG_HDRLEN)
+                     ->error;
+        }
         Log(LogLevel::kError,
             where_ + ": dump failed: " +
-                std::error_code(-err->error, std::generic_category()).message());
+                std::error_code(err, std::generic_category()).message());
         FinishDump(false);
-        return;
-      } else if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
-        if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) dump_intr_ = true;
-        auto m = ParseCtMessage(nlh);
-        if (m) {
-          dump_batch_.push_back(*m);
-        } else {
-          counters_.parse_errors().Add(1);
-          parse_log_.Log(where_ + ": dropped a malformed conntrack dump entry");
-        }
+        finished = true;
+        return false;
       }
-      nlh = mnl_nlmsg_next(nlh, &remaining);
-    }
+      if (nlh->nlmsg_type < NLMSG_MIN_TYPE) return true;
+      if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) dump_intr_ = true;
+      if (auto m = ParseCtMessage(nlh)) {
+        dump_batch_.push_back(*m);
+      } else {
+        counters_.parse_errors().Add(1);
+        parse_log_.Log(where_ + ": dropped a malformed conntrack dump entry");
+      }
+      return true;
+    });
+    if (finished) return;
     apply();
   }
 }

@@ -71,3 +71,33 @@ bool ForEachMsgAttr(const nlmsghdr* nlh, size_t extra, Fn fn) {
 }
 
 }  // namespace ctcollect
+
+namespace ctcollect {
+
+// True if a whole message starts at `nlh` within `remaining` bytes. Unlike
+// mnl_nlmsg_ok, the length is compared unsigned: libmnl casts nlmsg_len to
+// int, so a length above 2^31 passes its check and mnl_nlmsg_next then
+// walks off the buffer (found by fuzzing; tests/regress/
+// issue_nlmsg_len_overflow_test.cc).
+inline bool NlmsgOk(const nlmsghdr* nlh, size_t remaining) {
+  return remaining >= sizeof(nlmsghdr) && nlh->nlmsg_len >= sizeof(nlmsghdr) &&
+         nlh->nlmsg_len <= remaining;
+}
+
+// Calls fn(const nlmsghdr*) for each whole message in [data, data + len);
+// stops when fn returns false or the bytes run out.
+template <typename Fn>
+void ForEachMsg(const void* data, size_t len, Fn fn) {
+  const char* p = static_cast<const char*>(data);
+  size_t remaining = len;
+  while (NlmsgOk(reinterpret_cast<const nlmsghdr*>(p), remaining)) {
+    const auto* nlh = reinterpret_cast<const nlmsghdr*>(p);
+    if (!fn(nlh)) return;
+    size_t step = NLMSG_ALIGN(nlh->nlmsg_len);
+    if (step >= remaining) return;
+    p += step;
+    remaining -= step;
+  }
+}
+
+}  // namespace ctcollect

@@ -9,6 +9,7 @@
 
 #include "collector/counter_shard.h"
 #include "collector/ct_message.h"
+#include "collector/nl_attr.h"
 #include "collector/flow_tracker.h"
 #include "collector/testing/nl_builder.h"
 
@@ -45,16 +46,14 @@ void RunStream(benchmark::State& state, const std::vector<uint8_t>& buf) {
   FlowTracker tracker(&counters);
   int64_t events = 0;
   for (auto _ : state) {
-    const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data());
-    int remaining = static_cast<int>(buf.size());
-    while (mnl_nlmsg_ok(nlh, remaining)) {
+        ForEachMsg(buf.data(), buf.size(), [&](const nlmsghdr* nlh) {
       if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
         auto m = ParseCtMessage(nlh);
         if (m) tracker.ApplyEvent(*m, 1);
         ++events;
       }
-      nlh = mnl_nlmsg_next(nlh, &remaining);
-    }
+      return true;
+    });
   }
   state.SetItemsProcessed(events);
 }
@@ -91,13 +90,11 @@ void BM_ParseOnly(benchmark::State& state) {
   static const std::vector<uint8_t> buf = SyntheticStream(1000);
   int64_t n = 0;
   for (auto _ : state) {
-    const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data());
-    int remaining = static_cast<int>(buf.size());
-    while (mnl_nlmsg_ok(nlh, remaining)) {
+        ForEachMsg(buf.data(), buf.size(), [&](const nlmsghdr* nlh) {
       benchmark::DoNotOptimize(ParseCtMessage(nlh));
       ++n;
-      nlh = mnl_nlmsg_next(nlh, &remaining);
-    }
+      return true;
+    });
   }
   state.SetItemsProcessed(n);
 }
@@ -121,17 +118,15 @@ void BM_DumpApply1M(benchmark::State& state) {
     tracker.BeginDump(1000000);
     std::vector<CtMessage> batch;
     batch.reserve(256);
-    const auto* nlh = reinterpret_cast<const nlmsghdr*>(buf.data());
-    int remaining = static_cast<int>(buf.size());
-    while (mnl_nlmsg_ok(nlh, remaining)) {
+        ForEachMsg(buf.data(), buf.size(), [&](const nlmsghdr* nlh) {
       auto m = ParseCtMessage(nlh);
       if (m) batch.push_back(*m);
       if (batch.size() == 200) {
         tracker.ApplyDumpBatch(batch.data(), batch.size(), 1);
         batch.clear();
       }
-      nlh = mnl_nlmsg_next(nlh, &remaining);
-    }
+      return true;
+    });
     tracker.ApplyDumpBatch(batch.data(), batch.size(), 1);
     tracker.EndDump(true);
     benchmark::DoNotOptimize(tracker.live_flows());

@@ -1,0 +1,39 @@
+// Fuzz target: ctnetlink conntrack messages (events and dump replies) and
+// the flow tracker they feed, as the ingest thread walks a datagram.
+#include <libmnl/libmnl.h>
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "collector/counter_shard.h"
+#include "collector/ct_message.h"
+#include "collector/flow_tracker.h"
+#include "collector/nl_attr.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  // Copy to an aligned buffer, as recv() into our buffers would be.
+  std::vector<uint64_t> aligned((size + 7) / 8 + 1);
+  std::memcpy(aligned.data(), data, size);
+  static ctcollect::CounterShard counters;
+  static ctcollect::FlowTracker tracker(&counters);
+    bool dump = size > 0 && (data[0] & 1);
+  if (dump) tracker.BeginDump();
+  ctcollect::ForEachMsg(aligned.data(), size, [&](const nlmsghdr* nlh) {
+    if (auto m = ctcollect::ParseCtMessage(nlh)) {
+      if (dump) {
+        tracker.ApplyDumpEntry(*m, 1);
+      } else {
+        tracker.ApplyEvent(*m, 1);
+      }
+    }
+    return true;
+  });
+  if (dump) tracker.EndDump(size % 3 != 0);
+  // The invariant the daemon relies on: gauges never go negative.
+  counters.ForEachEntries([](uint16_t, ctcollect::Family, ctcollect::Proto,
+                             uint8_t, int64_t v) {
+    if (v < 0) __builtin_trap();
+  });
+  return 0;
+}
