@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <exception>
 #include <memory>
 #include <string>
@@ -95,6 +96,8 @@ int main(int argc, char** argv) {
     }
     hopts.telemetry_path = opts.telemetry_path;
     hopts.version = kVersion;
+    hopts.namespaces = collector.Namespaces();
+    hopts.daemon_start_unix = static_cast<int64_t>(time(nullptr));
     http = std::make_unique<HttpServer>(hopts, &collector);
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "ctcollectd: %s\n", e.what());

@@ -1,15 +1,15 @@
 #include "exporters/control_service.h"
 
-#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <time.h>
 
 #include <charconv>
 
 #include "collector/flow_dumper.h"
+#include "collector/flow_filter.h"
 #include "collector/log.h"
 #include "collector/version.h"
 #include "exporters/conntrackd_format.h"
-#include "exporters/flow_format.h"
+#include "exporters/flow_stream.h"
 #include "exporters/stats_json.h"
 
 namespace ctcollect {
@@ -29,7 +29,15 @@ constexpr const char* kNoPeerMode =
 ControlService::ControlService(Collector* collector, Options opts)
     : collector_(collector),
       opts_(std::move(opts)),
-      started_(std::chrono::steady_clock::now()) {}
+      started_(std::chrono::steady_clock::now()),
+      started_unix_(static_cast<int64_t>(UnixNow())) {}
+
+bool ControlService::Watches(const std::string& netns) const {
+  for (const NetnsHandle* ns : collector_->Namespaces()) {
+    if (ns->label() == netns) return true;
+  }
+  return false;
+}
 
 void ControlService::Handle(const ControlRequest& req, ReplyWriter* out) {
   if (req.kind == ControlRequest::Kind::kConntrackd) {
@@ -81,10 +89,13 @@ void ControlService::HandleConntrackd(int32_t code, ReplyWriter* out) {
       break;
     }
     case kCtDumpInternal:
-      DumpFlows("conntrackd", "", 0, false, out);
-      break;
     case kCtDumpIntXml:
-      DumpFlows("conntrackd-xml", "", 0, false, out);
+      StreamFlows(collector_->Namespaces(), FlowFilter{},
+                  code == kCtDumpInternal ? FlowFormat::kConntrackd
+                                          : FlowFormat::kConntrackdXml,
+                  started_unix_, [out](std::string_view b) {
+                    return out->Write(b);
+                  });
       break;
     case kCtResyncMaster:
     case kAllResyncMaster:
@@ -128,51 +139,6 @@ void ControlService::HandleConntrackd(int32_t code, ReplyWriter* out) {
   }
 }
 
-void ControlService::DumpFlows(const std::string& format,
-                               const std::string& netns, int64_t limit,
-                               bool header, ReplyWriter* out) {
-  const int64_t now_s = static_cast<int64_t>(UnixNow());
-  const int64_t started_s =
-      now_s - std::chrono::duration_cast<std::chrono::seconds>(
-                  std::chrono::steady_clock::now() - started_)
-                  .count();
-  int64_t n = 0;
-  bool first = true;
-  if (format == "json") out->Write("[");
-  for (const NetnsHandle* ns : collector_->Namespaces()) {
-    if (!netns.empty() && ns->label() != netns) continue;
-    auto ec = ctcollect::DumpFlows(*ns, [&](nf_conntrack* ct) {
-      if (limit > 0 && n >= limit) return false;
-      ++n;
-      std::string line;
-      if (format == "json") {
-        line = (first ? "\n" : ",\n") + FlowJson(ct, ns->label());
-      } else if (format == "xml") {
-        if (first && header) line = kConntrackXmlHeader;
-        line += FlowXml(ct) + "\n";
-      } else {
-        // conntrackd -i: "active since" counts from when we first could
-        // have seen the flow: its kernel start time, else our start.
-        int64_t since = started_s;
-        if (nfct_attr_is_set(ct, ATTR_TIMESTAMP_START) > 0) {
-          since = static_cast<int64_t>(
-              nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START) / 1000000000ull);
-        }
-        line = ConntrackdFlowLine(ct, format == "conntrackd-xml",
-                                  std::max<int64_t>(0, now_s - since));
-      }
-      first = false;
-      return out->Write(line);
-    });
-    if (ec) {
-      Log(LogLevel::kWarn, "flow dump for a control client failed: " +
-                               ec.message());
-    }
-  }
-  if (format == "json") out->Write(first ? "]\n" : "\n]\n");
-  if (format == "xml" && header && !first) out->Write(kConntrackXmlFooter);
-}
-
 void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
   const std::string& v = req.verb;
   auto arg = [&](const char* k) {
@@ -202,33 +168,26 @@ void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
     out->Write(NativeStatusLine(200, "OK"));
     HandleConntrackd(code, out);
   } else if (v == "flows") {
-    std::string format = arg("format").empty() ? "json" : arg("format");
-    if (format != "json" && format != "xml" && format != "conntrackd" &&
-        format != "conntrackd-xml") {
+    auto format = ParseFlowFormat(arg("format"));
+    if (!format) {
       out->Write(NativeStatusLine(
           400, "flows: format must be json, xml, conntrackd or conntrackd-xml"));
       return;
     }
-    int64_t limit = 0;
-    std::string l = arg("limit");
-    if (!l.empty()) {
-      auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), limit);
-      if (ec != std::errc() || p != l.data() + l.size() || limit < 0) {
-        out->Write(NativeStatusLine(400, "flows: limit must be a number >= 0"));
-        return;
-      }
+    std::string error;
+    auto filter = ParseFlowFilter(req.args, &error);
+    if (!filter) {
+      out->Write(NativeStatusLine(400, "flows: " + error));
+      return;
     }
-    std::string netns = arg("netns");
-    bool known = netns.empty();
-    for (const NetnsHandle* ns : collector_->Namespaces()) {
-      known = known || ns->label() == netns;
-    }
-    if (!known) {
-      out->Write(NativeStatusLine(404, "flows: no watched netns \"" + netns + "\""));
+    if (filter->netns && !Watches(*filter->netns)) {
+      out->Write(NativeStatusLine(
+          404, "flows: no watched netns \"" + *filter->netns + "\""));
       return;
     }
     out->Write(NativeStatusLine(200, "OK"));
-    DumpFlows(format, netns, limit, true, out);
+    StreamFlows(collector_->Namespaces(), *filter, *format, started_unix_,
+                [out](std::string_view b) { return out->Write(b); });
   } else if (v == "resync") {
     collector_->RequestResync();
     out->Write(NativeStatusLine(200, "OK"));

@@ -31,14 +31,13 @@ class ControlService : public ControlHandler {
  private:
   void HandleConntrackd(int32_t code, ReplyWriter* out);
   void HandleNative(const ControlRequest& req, ReplyWriter* out);
-  // Streams flows of every (or the named) namespace in `format`.
-  void DumpFlows(const std::string& format, const std::string& netns,
-                 int64_t limit, bool header, ReplyWriter* out);
+  bool Watches(const std::string& netns) const;
   std::string FlushKernel();
 
   Collector* collector_;
   Options opts_;
   std::chrono::steady_clock::time_point started_;
+  int64_t started_unix_;
   std::atomic<int64_t> kernel_flushes_{0};
 };
 

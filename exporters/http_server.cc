@@ -3,10 +3,15 @@
 #include <CivetServer.h>
 #include <prometheus/text_serializer.h>
 
+#include <ctime>
 #include <sstream>
 #include <stdexcept>
 
+#include "collector/flow_filter.h"
+#include "exporters/flow_stream.h"
 #include "exporters/landing_page.h"
+#include "exporters/query_params.h"
+#include "exporters/stats_json.h"
 
 namespace ctcollect {
 namespace {
@@ -14,6 +19,7 @@ namespace {
 void Reply(mg_connection* conn, int status, const char* content_type,
            const std::string& body) {
   const char* reason = status == 200   ? "OK"
+                       : status == 400 ? "Bad Request"
                        : status == 404 ? "Not Found"
                        : status == 503 ? "Service Unavailable"
                                        : "Error";
@@ -40,8 +46,55 @@ class FnHandler : public CivetHandler {
 }  // namespace
 
 struct HttpServer::Handlers {
-  std::unique_ptr<FnHandler> metrics, landing, healthy, ready;
+  std::unique_ptr<FnHandler> metrics, landing, healthy, ready, flows, stats;
 };
+
+namespace {
+
+// /api/v1/flows: the kernel's flows, filtered, streamed with chunked
+// encoding one flow at a time (bounded memory for any table size).
+void ServeFlows(mg_connection* c, const HttpOptions& opts) {
+  const mg_request_info* ri = mg_get_request_info(c);
+  std::string error;
+  auto params = ParseQueryString(ri->query_string ? ri->query_string : "", &error);
+  std::optional<FlowFilter> filter;
+  std::optional<FlowFormat> format;
+  if (params) {
+    auto it = params->find("format");
+    format = ParseFlowFormat(it == params->end() ? "" : it->second);
+    if (!format || *format == FlowFormat::kConntrackd ||
+        *format == FlowFormat::kConntrackdXml) {
+      error = "bad format: json or xml";
+      format.reset();
+    } else {
+      filter = ParseFlowFilter(*params, &error);
+    }
+  }
+  if (!params || !format || !filter) {
+    Reply(c, 400, "text/plain; charset=utf-8", error + "\n");
+    return;
+  }
+  if (filter->netns) {
+    bool known = false;
+    for (const NetnsHandle* ns : opts.namespaces) known |= ns->label() == *filter->netns;
+    if (!known) {
+      Reply(c, 400, "text/plain; charset=utf-8",
+            "bad netns: not watched by this daemon\n");
+      return;
+    }
+  }
+  mg_send_http_ok(c,
+                  *format == FlowFormat::kXml ? "application/xml; charset=utf-8"
+                                              : "application/json; charset=utf-8",
+                  -1);
+  StreamFlows(opts.namespaces, *filter, *format, opts.daemon_start_unix,
+              [c](std::string_view b) {
+                return mg_send_chunk(c, b.data(), static_cast<unsigned>(b.size())) > 0;
+              });
+  mg_send_chunk(c, "", 0);
+}
+
+}  // namespace
 
 HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
     : opts_(opts),
@@ -93,7 +146,15 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
             "Not ready: the first table dump is still running\n");
     }
   });
+  handlers_->flows = std::make_unique<FnHandler>(
+      [this](mg_connection* c) { ServeFlows(c, opts_); });
+  handlers_->stats = std::make_unique<FnHandler>([source](mg_connection* c) {
+    Reply(c, 200, "application/json; charset=utf-8",
+          StatsJson(source->TakeSnapshot(), static_cast<double>(time(nullptr))));
+  });
   server_->addHandler(opts_.telemetry_path, handlers_->metrics.get());
+  server_->addHandler("/api/v1/flows", handlers_->flows.get());
+  server_->addHandler("/api/v1/stats", handlers_->stats.get());
   server_->addHandler("/-/healthy", handlers_->healthy.get());
   server_->addHandler("/-/ready", handlers_->ready.get());
   server_->addHandler("/", handlers_->landing.get());

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "collector/netns.h"
 #include "collector/snapshot.h"
 #include "exporters/metrics_collectable.h"
 
@@ -21,6 +22,9 @@ struct HttpOptions {
   std::string telemetry_path = "/metrics";
   std::string version;
   int threads = 8;
+  // The watched namespaces, for /api/v1/flows (dumped from the kernel).
+  std::vector<const NetnsHandle*> namespaces;
+  int64_t daemon_start_unix = 0;
 };
 
 class HttpServer {

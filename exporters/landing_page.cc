@@ -46,7 +46,10 @@ std::string RenderLandingPage(const Snapshot& s,
   h += "<p>Connection-tracking statistics collector. Endpoints: "
        "<a href=\"" + HtmlEscape(telemetry_path) + "\">" +
        HtmlEscape(telemetry_path) +
-       "</a> &middot; <a href=\"/-/healthy\">/-/healthy</a> &middot; "
+       "</a> &middot; <a href=\"/api/v1/flows\">/api/v1/flows</a> (<a "
+       "href=\"/api/v1/flows?format=xml\">XML</a>) &middot; <a "
+       "href=\"/api/v1/stats\">/api/v1/stats</a> &middot; <a "
+       "href=\"/-/healthy\">/-/healthy</a> &middot; "
        "<a href=\"/-/ready\">/-/ready</a></p>\n";
   for (const auto& ns : s.netns) {
     std::string name = ns.netns.empty() ? "(own namespace)" : ns.netns;

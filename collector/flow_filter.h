@@ -1,0 +1,48 @@
+// Filters for flow dumps (/api/v1/flows, `ctcollect -i`): which flows of the
+// kernel table to stream. Parsed from query parameters (outside bytes: every
+// value is checked, a bad one yields a one-line reason) and matched against
+// libnetfilter_conntrack objects. Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+struct nf_conntrack;
+
+namespace ctcollect {
+
+struct Cidr {
+  int af = 0;              // AF_INET or AF_INET6
+  uint8_t addr[16] = {};   // network order, host bits cleared
+  int prefix = 0;
+  bool Contains(int af, const void* a) const;
+};
+std::optional<Cidr> ParseCidr(const std::string& s);
+
+struct FlowFilter {
+  std::optional<std::string> netns;
+  std::optional<int> family;       // AF_INET / AF_INET6
+  std::optional<uint8_t> l4proto;  // from a name (tcp) or a number
+  bool generic = false;            // protocol=generic: any untracked protocol
+  std::optional<std::string> state;
+  std::optional<uint16_t> zone;
+  std::optional<Cidr> src, dst;    // original direction
+  std::optional<uint16_t> sport, dport;
+  std::optional<uint32_t> mark;
+  uint32_t mark_mask = 0xffffffff;
+  int64_t limit = 0;  // 0: no limit
+
+  // Everything but netns and limit, which the dump loop applies.
+  bool Matches(const nf_conntrack* ct) const;
+};
+
+// Keys: netns family protocol state ct_zone src dst sport dport mark
+// (VALUE or VALUE/MASK, decimal or 0x hex) limit, plus `format`, which is
+// left to the caller. Unknown keys are errors, so typos do not silently
+// match everything.
+std::optional<FlowFilter> ParseFlowFilter(
+    const std::map<std::string, std::string>& params, std::string* error);
+
+}  // namespace ctcollect

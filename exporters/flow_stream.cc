@@ -1,0 +1,74 @@
+#include "exporters/flow_stream.h"
+
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <time.h>
+
+#include <algorithm>
+
+#include "collector/flow_dumper.h"
+#include "collector/log.h"
+#include "exporters/flow_format.h"
+
+namespace ctcollect {
+
+std::optional<FlowFormat> ParseFlowFormat(const std::string& s) {
+  if (s == "json" || s.empty()) return FlowFormat::kJson;
+  if (s == "xml") return FlowFormat::kXml;
+  if (s == "conntrackd") return FlowFormat::kConntrackd;
+  if (s == "conntrackd-xml") return FlowFormat::kConntrackdXml;
+  return std::nullopt;
+}
+
+int64_t StreamFlows(const std::vector<const NetnsHandle*>& namespaces,
+                    const FlowFilter& filter, FlowFormat format,
+                    int64_t daemon_start_unix, const ByteSink& sink) {
+  const int64_t now_s = static_cast<int64_t>(time(nullptr));
+  int64_t n = 0;
+  bool open = true;
+  if (format == FlowFormat::kJson) open = sink("[");
+  for (const NetnsHandle* ns : namespaces) {
+    if (!open) break;
+    if (filter.netns && ns->label() != *filter.netns) continue;
+    auto ec = DumpFlows(*ns, [&](nf_conntrack* ct) {
+      if (filter.limit > 0 && n >= filter.limit) return false;
+      if (!filter.Matches(ct)) return true;
+      std::string out;
+      switch (format) {
+        case FlowFormat::kJson:
+          out = (n == 0 ? "\n" : ",\n") + FlowJson(ct, ns->label());
+          break;
+        case FlowFormat::kXml:
+          if (n == 0) out = kConntrackXmlHeader;
+          out += FlowXml(ct) + "\n";
+          break;
+        case FlowFormat::kConntrackd:
+        case FlowFormat::kConntrackdXml: {
+          int64_t since = daemon_start_unix;
+          if (nfct_attr_is_set(ct, ATTR_TIMESTAMP_START) > 0) {
+            since = static_cast<int64_t>(
+                nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START) / 1000000000ull);
+          }
+          out = ConntrackdFlowLine(ct, format == FlowFormat::kConntrackdXml,
+                                   std::max<int64_t>(0, now_s - since));
+          break;
+        }
+      }
+      ++n;
+      open = sink(out);
+      return open;
+    });
+    if (ec) {
+      Log(LogLevel::kWarn, "flow dump of " +
+                               (ns->label().empty() ? std::string("own netns")
+                                                    : "netns " + ns->label()) +
+                               " failed: " + ec.message());
+    }
+  }
+  if (!open) return n;
+  if (format == FlowFormat::kJson) sink(n == 0 ? "]\n" : "\n]\n");
+  // conntrack -L -o xml prints the document frame only around flows.
+  if (format == FlowFormat::kXml && n > 0) sink(kConntrackXmlFooter);
+  return n;
+}
+
+}  // namespace ctcollect
