@@ -26,6 +26,14 @@ inline int SeriesIndex(Family f, Proto p, uint8_t state) {
          state;
 }
 
+// Upper bounds of the flow duration histogram: flows from milliseconds
+// (DNS) to the five days of TCP ESTABLISHED's default timeout and beyond.
+inline constexpr double kDurationBounds[] = {0.001, 0.01, 0.1,  1,     10,
+                                             60,    300,  1800, 3600,  21600,
+                                             86400, 432000};
+inline constexpr int kNumDurationBounds =
+    sizeof(kDurationBounds) / sizeof(kDurationBounds[0]);
+
 // Why a resync dump was started (the `reason` label).
 enum class ResyncReason : uint8_t { kStartup, kInterval, kOverrun, kRequest };
 inline constexpr int kNumResyncReasons = 4;
@@ -81,6 +89,19 @@ class CounterShard {
     flow_packets_[static_cast<int>(f)][static_cast<int>(p)][dir].Add(
         static_cast<int64_t>(packets));
   }
+  // A flow that ended after `seconds` (DESTROY with timestamps on).
+  void ObserveDuration(Family f, Proto p, double seconds) {
+    int fi = static_cast<int>(f), pi = static_cast<int>(p);
+    int b = 0;
+    while (b < kNumDurationBounds && seconds > kDurationBounds[b]) ++b;
+    duration_buckets_[fi][pi][b].Add(1);
+    duration_sum_us_[fi][pi].Add(static_cast<int64_t>(seconds * 1e6));
+  }
+  void AddStatus(uint8_t bits, int64_t d) {
+    for (int i = 0; i < kNumFlowStatus; ++i) {
+      if (bits & (1 << i)) status_[i].Add(d);
+    }
+  }
   // The flow-table ("cache") view conntrackd's `-s` reports.
   SingleWriterCounter& flows_added() { return flows_added_; }
   SingleWriterCounter& flows_updated() { return flows_updated_; }
@@ -111,6 +132,16 @@ class CounterShard {
   int64_t FlowPackets(Family f, Proto p, int dir) const {
     return flow_packets_[static_cast<int>(f)][static_cast<int>(p)][dir].Get();
   }
+  int64_t StatusEntries(int bit_index) const { return status_[bit_index].Get(); }
+  // Non-cumulative count of bucket b (b == kNumDurationBounds: above all).
+  int64_t DurationBucket(Family f, Proto p, int b) const {
+    return duration_buckets_[static_cast<int>(f)][static_cast<int>(p)][b].Get();
+  }
+  double DurationSum(Family f, Proto p) const {
+    return static_cast<double>(
+               duration_sum_us_[static_cast<int>(f)][static_cast<int>(p)].Get()) /
+           1e6;
+  }
   const SingleWriterCounter& flows_added() const { return flows_added_; }
   const SingleWriterCounter& flows_updated() const { return flows_updated_; }
   const SingleWriterCounter& flows_removed() const { return flows_removed_; }
@@ -133,6 +164,10 @@ class CounterShard {
   SingleWriterCounter transitions_[kNumProtos][kMaxStates][kMaxStates];
   SingleWriterCounter flow_bytes_[kNumFamilies][kNumProtos][2];
   SingleWriterCounter flow_packets_[kNumFamilies][kNumProtos][2];
+  SingleWriterCounter status_[kNumFlowStatus];
+  SingleWriterCounter duration_buckets_[kNumFamilies][kNumProtos]
+                                       [kNumDurationBounds + 1];
+  SingleWriterCounter duration_sum_us_[kNumFamilies][kNumProtos];
   SingleWriterCounter flows_added_;
   SingleWriterCounter flows_updated_;
   SingleWriterCounter flows_removed_;

@@ -1,5 +1,6 @@
 #include "collector/ct_labels.h"
 
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -24,6 +25,23 @@ constexpr std::array<std::string_view, kNumProtos> kProtoNames = {
     "generic"};
 
 }  // namespace
+
+std::string_view FlowStatusName(int bit_index) {
+  static constexpr std::string_view kNames[kNumFlowStatus] = {
+      "assured", "unreplied", "snat", "dnat", "offloaded", "helper"};
+  return bit_index >= 0 && bit_index < kNumFlowStatus ? kNames[bit_index] : "";
+}
+
+uint8_t FlowStatusBits(uint32_t s, bool has_helper) {
+  uint8_t b = 0;
+  if (s & IPS_ASSURED) b |= kStatusAssured;
+  if (!(s & IPS_SEEN_REPLY)) b |= kStatusUnreplied;
+  if (s & IPS_SRC_NAT) b |= kStatusSrcNat;
+  if (s & IPS_DST_NAT) b |= kStatusDstNat;
+  if (s & (IPS_OFFLOAD | IPS_HW_OFFLOAD)) b |= kStatusOffloaded;
+  if (has_helper) b |= kStatusHelper;
+  return b;
+}
 
 std::string_view FamilyName(Family f) {
   return f == Family::kIpv4 ? "ipv4" : "ipv6";

@@ -35,6 +35,21 @@ inline constexpr int kMaxStates = 10;
 enum class EventType : uint8_t { kNew = 0, kUpdate = 1, kDestroy = 2 };
 inline constexpr int kNumEventTypes = 3;
 
+// The status breakdown of tracked flows: one bit each in a flow's record,
+// one gauge each (`conntrack_status_entries{status}`).
+enum FlowStatusBit : uint8_t {
+  kStatusAssured = 1 << 0,
+  kStatusUnreplied = 1 << 1,  // no reply seen (IPS_SEEN_REPLY clear)
+  kStatusSrcNat = 1 << 2,
+  kStatusDstNat = 1 << 3,
+  kStatusOffloaded = 1 << 4,  // software or hardware flowtable
+  kStatusHelper = 1 << 5,     // a conntrack helper owns the flow
+};
+inline constexpr int kNumFlowStatus = 6;
+std::string_view FlowStatusName(int bit_index);
+// Status bits from IPS_* status and whether the flow has a helper.
+uint8_t FlowStatusBits(uint32_t ips_status, bool has_helper);
+
 std::string_view FamilyName(Family f);
 std::string_view ProtoName(Proto p);
 std::string_view EventTypeName(EventType t);

@@ -2,6 +2,8 @@
 
 #include "collector/nl_attr.h"
 
+#include <cstring>
+
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -145,7 +147,21 @@ std::optional<CtMessage> ParseCtMessage(const nlmsghdr* nlh) {
       case CTA_STATUS:
         if (!IsU32(a)) return false;
         m.status = ntohl(AttrU32(a));
+        m.has_status = true;
         return true;
+      case CTA_HELP:
+        m.has_helper = true;
+        return ForEachNested(a, [&](const nlattr* h) {
+          if (AttrType(h) != CTA_HELP_NAME) return true;
+          // A NUL-terminated string; keep what fits, always terminated.
+          size_t n = AttrPayloadLen(h);
+          const char* p = static_cast<const char*>(AttrPayload(h));
+          size_t len = 0;
+          while (len < n && len < sizeof(m.helper) - 1 && p[len] != '\0') ++len;
+          std::memcpy(m.helper, p, len);
+          m.helper[len] = '\0';
+          return true;
+        });
       case CTA_MARK:
         if (!IsU32(a)) return false;
         m.mark = ntohl(AttrU32(a));

@@ -27,6 +27,9 @@ struct CtMessage {
   bool has_timeout = false;
   bool has_counters = false;
   bool has_timestamp = false;
+  bool has_status = false;
+  bool has_helper = false;  // CTA_HELP present: a helper owns the flow
+  char helper[16] = {};     // its name (NUL-terminated, truncated)
   uint16_t zone = 0;
   uint32_t id = 0;
   uint32_t status = 0;

@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
     wopts.resync_interval = opts.resync_interval;
     wopts.buffer_size = opts.buffer_size;
     wopts.buffer_max = opts.buffer_max;
+    wopts.enable_accounting = opts.enable_accounting;
     for (auto& ns : namespaces) {
       collector.Add(std::make_unique<NetnsWatcher>(std::move(ns), wopts));
     }

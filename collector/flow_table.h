@@ -22,8 +22,13 @@ struct FlowRecord {
   uint16_t zone;
   uint8_t meta;   // kUsed | kDead | kTouched | family bit | protocol (4 bits)
   uint8_t state;  // index into StateName(proto, ...)
-  uint32_t gen;   // dump generation that last confirmed this flow
   uint32_t since;  // monotonic seconds of the last state change
+  // Dump generation that last confirmed this flow, modulo 2^16: a flow
+  // that missed a complete dump is swept at its end, so live flows are
+  // never more than a few generations behind.
+  uint16_t gen;
+  uint8_t status;  // FlowStatus bits, for the status breakdown gauges
+  uint8_t reserved;
 
   static constexpr uint8_t kUsed = 0x80;
   // Destroyed while a dump runs: kept as a tombstone so a dump message about

@@ -5,6 +5,7 @@ namespace ctcollect {
 void FlowTracker::Count(const FlowRecord& r, int64_t d) {
   counters_->AddEntry(r.zone, static_cast<Family>(r.family()),
                       static_cast<Proto>(r.proto()), r.state, d);
+  if (r.status) counters_->AddStatus(r.status, d);
 }
 
 void FlowTracker::Publish() {
@@ -23,8 +24,10 @@ void FlowTracker::Relabel(FlowRecord* r, const CtMessage& m, bool counted,
   uint8_t state = m.has_state ? m.state : (counted ? r->state : 0);
   // The kernel leaves CTA_ZONE out for the default zone, on every message.
   uint16_t zone = m.zone;
+  uint8_t status = m.has_status ? FlowStatusBits(m.status, m.has_helper)
+                                : (counted ? r->status : 0);
   if (counted && r->family() == family && r->proto() == proto &&
-      r->state == state && r->zone == zone) {
+      r->state == state && r->zone == zone && r->status == status) {
     return;
   }
   if (counted) {
@@ -37,12 +40,17 @@ void FlowTracker::Relabel(FlowRecord* r, const CtMessage& m, bool counted,
   r->set_class(family, proto);
   r->state = state;
   r->zone = zone;
+  r->status = status;
   Count(*r, +1);
 }
 
 void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
   counters_->CountEvent(m.type, m.family, m.proto);
   if (m.type == EventType::kDestroy) {
+    if (m.has_timestamp && m.start_ns > 0 && m.stop_ns >= m.start_ns) {
+      counters_->ObserveDuration(
+          m.family, m.proto, static_cast<double>(m.stop_ns - m.start_ns) / 1e9);
+    }
     if (m.has_counters) {
       for (int dir = 0; dir < 2; ++dir) {
         counters_->AddTraffic(m.family, m.proto, dir, m.bytes[dir],
@@ -120,7 +128,7 @@ void FlowTracker::ApplyDumpEntry(const CtMessage& m, uint32_t now_s) {
 
 size_t FlowTracker::EndDump(bool complete) {
   dumping_ = false;
-  const uint32_t gen = gen_;
+  const uint16_t gen = gen_;
   size_t stale = 0;
   table_.EraseIf([&](FlowRecord& r) {
     if (r.dead()) return true;  // already uncounted

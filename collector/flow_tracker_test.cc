@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <linux/netfilter/nf_conntrack_common.h>
+
 #include <map>
 #include <tuple>
 
@@ -252,6 +254,44 @@ TEST(FlowTrackerCounters, CacheViewAndTrafficFromDestroy) {
   t.BeginDump();
   t.EndDump(true);
   EXPECT_EQ(c.flows_removed().Get(), 2);
+}
+
+}  // namespace
+}  // namespace ctcollect
+
+namespace ctcollect {
+namespace {
+
+TEST(FlowTrackerStatus, BreakdownFollowsStatusBitsAndHelper) {
+  CounterShard c;
+  FlowTracker t(&c);
+  CtMessage m;
+  m.id = 1;
+  m.proto = Proto::kTcp;
+  m.has_state = true;
+  m.state = 1;
+  m.has_status = true;
+  m.status = IPS_CONFIRMED | IPS_SRC_NAT;  // no reply yet
+  t.ApplyEvent(m, 1);
+  EXPECT_EQ(c.StatusEntries(1), 1);  // unreplied
+  EXPECT_EQ(c.StatusEntries(2), 1);  // snat
+  EXPECT_EQ(c.StatusEntries(0), 0);
+  m.type = EventType::kUpdate;
+  m.status = IPS_CONFIRMED | IPS_SRC_NAT | IPS_SEEN_REPLY | IPS_ASSURED;
+  m.has_helper = true;
+  t.ApplyEvent(m, 1);
+  EXPECT_EQ(c.StatusEntries(0), 1);  // assured
+  EXPECT_EQ(c.StatusEntries(1), 0);
+  EXPECT_EQ(c.StatusEntries(5), 1);  // helper
+  m.type = EventType::kDestroy;
+  m.has_timestamp = true;
+  m.start_ns = 1000000000;
+  m.stop_ns = 3500000000;  // 2.5 s
+  t.ApplyEvent(m, 1);
+  for (int i = 0; i < kNumFlowStatus; ++i) EXPECT_EQ(c.StatusEntries(i), 0);
+  EXPECT_EQ(c.DurationBucket(Family::kIpv4, Proto::kTcp, 4), 1);  // <= 10 s
+  EXPECT_EQ(c.DurationBucket(Family::kIpv4, Proto::kTcp, 3), 0);  // not <= 1 s
+  EXPECT_DOUBLE_EQ(c.DurationSum(Family::kIpv4, Proto::kTcp), 2.5);
 }
 
 }  // namespace

@@ -60,6 +60,7 @@ NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
     dump_ = OpenOrThrow(0, "ctnetlink dump socket in " + where_);
     stats_ = OpenOrThrow(0, "ctnetlink stats socket in " + where_);
     WarnAboutEventSysctl();
+    if (opts_.enable_accounting) EnableAccounting();
   }
   size_t got = events_->SetReceiveBuffer(opts_.buffer_size);
   rcvbuf_.store(static_cast<int64_t>(got));
@@ -100,6 +101,31 @@ void NetnsWatcher::WarnAboutEventSysctl() {
         where_ + ": net.netfilter.nf_conntrack_events=2: flows created before "
                  "ctcollectd started send no events and are reconciled by "
                  "the resync dumps (set it to 1 to have events for all flows)");
+  }
+}
+
+void NetnsWatcher::EnableAccounting() {
+  // Inside the namespace (the caller entered it): these sysctls are per
+  // namespace. Only flows created from now on are accounted.
+  for (const char* name : {"nf_conntrack_acct", "nf_conntrack_timestamp"}) {
+    std::string path = std::string("/proc/sys/net/netfilter/") + name;
+    FILE* f = fopen(path.c_str(), "r+");
+    int v = -1;
+    if (f == nullptr || fscanf(f, "%d", &v) != 1) {
+      Log(LogLevel::kWarn, where_ + ": cannot read " + path);
+      if (f) fclose(f);
+      continue;
+    }
+    if (v == 1) {
+      fclose(f);
+      continue;
+    }
+    rewind(f);
+    bool ok = fputs("1\n", f) >= 0;
+    ok = (fclose(f) == 0) && ok;
+    Log(ok ? LogLevel::kNotice : LogLevel::kWarn,
+        where_ + (ok ? ": set net.netfilter." : ": could not set net.netfilter.") +
+            name + "=1 (was " + std::to_string(v) + ")");
   }
 }
 
@@ -385,6 +411,14 @@ void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
         out->events[t][f][p] = counters_.Events(
             static_cast<EventType>(t), static_cast<Family>(f),
             static_cast<Proto>(p));
+        if (t == 0) {
+          for (int b = 0; b <= kNumDurationBounds; ++b) {
+            out->flow_duration_buckets[f][p][b] = counters_.DurationBucket(
+                static_cast<Family>(f), static_cast<Proto>(p), b);
+          }
+          out->flow_duration_sum[f][p] = counters_.DurationSum(
+              static_cast<Family>(f), static_cast<Proto>(p));
+        }
         if (t < 2) {
           out->flow_bytes[f][p][t] = counters_.FlowBytes(
               static_cast<Family>(f), static_cast<Proto>(p), t);
@@ -406,6 +440,9 @@ void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
         }
       }
     }
+  }
+  for (int i = 0; i < kNumFlowStatus; ++i) {
+    out->status_entries[i] = counters_.StatusEntries(i);
   }
   out->flows_added = counters_.flows_added().Get();
   out->flows_updated = counters_.flows_updated().Get();

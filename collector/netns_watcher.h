@@ -33,6 +33,9 @@ struct WatcherOptions {
   std::chrono::milliseconds resync_interval{60000};
   size_t buffer_size = 16u << 20;
   size_t buffer_max = 256u << 20;
+  // Turn on nf_conntrack_acct and nf_conntrack_timestamp in the namespace
+  // (flow bytes, packets and durations come from them).
+  bool enable_accounting = false;
 };
 
 class NetnsWatcher {
@@ -56,6 +59,7 @@ class NetnsWatcher {
   void Run();
   void Wake();
   void WarnAboutEventSysctl();
+  void EnableAccounting();
   // Reads whatever events are queued, at most `max_batches` recvmmsg calls.
   // Returns the number of datagrams read.
   int DrainEvents(int max_batches);

@@ -155,6 +155,10 @@ DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args) {
       o.show_version = true;
       continue;
     }
+    if (a == "--conntrack.enable-accounting") {
+      o.enable_accounting = true;
+      continue;
+    }
     if (a == "--help" || a == "-h") {
       o.show_help = true;
       continue;
@@ -208,6 +212,10 @@ Flags:
   --netns=NAME|PATH          watch this network namespace (/run/netns/NAME
                              or a path such as /proc/PID/ns/net);
                              repeatable; default: the daemon's own
+  --conntrack.enable-accounting
+                             set nf_conntrack_acct and nf_conntrack_timestamp
+                             to 1 in the watched namespaces (flow bytes,
+                             packets and durations need them; off by default)
   --control.socket=PATH      control socket for ctcollect and conntrackd
                              clients (default /run/ctcollectd/ctl.sock)
   --control.socket-group=GROUP

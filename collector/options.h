@@ -28,6 +28,7 @@ struct DaemonOptions {
   size_t buffer_size = 16u << 20;
   size_t buffer_max = 256u << 20;
   std::vector<std::string> netns;  // empty: the daemon's own namespace
+  bool enable_accounting = false;
   std::string control_socket = "/run/ctcollectd/ctl.sock";
   std::string control_socket_group;
   LogLevel log_level = LogLevel::kInfo;

@@ -40,6 +40,11 @@ struct NetnsSnapshot {
   KernelStats kernel;
   int64_t flow_bytes[kNumFamilies][kNumProtos][2] = {};
   int64_t flow_packets[kNumFamilies][kNumProtos][2] = {};
+  int64_t status_entries[kNumFlowStatus] = {};
+  // Non-cumulative per bucket, the last one above every bound.
+  int64_t flow_duration_buckets[kNumFamilies][kNumProtos]
+                               [kNumDurationBounds + 1] = {};
+  double flow_duration_sum[kNumFamilies][kNumProtos] = {};
   int64_t flows_added = 0;
   int64_t flows_updated = 0;
   int64_t flows_removed = 0;

@@ -1,5 +1,6 @@
 #include "exporters/metrics_collectable.h"
 
+#include <limits>
 #include <string_view>
 
 namespace ctcollect {
@@ -42,6 +43,23 @@ void PerNetns(std::vector<MetricFamily>* out, const Snapshot& s,
   MetricFamily& f = AddFamily(out, std::move(name), std::move(help), type);
   for (const auto& ns : s.netns) {
     AddSample(&f, {{"netns", ns.netns}}, static_cast<double>(value(ns)));
+  }
+}
+
+// Calls fn(family, protocol, {netns, family, protocol}) for each pair that
+// has had an event: the bounded set of series worth exporting.
+template <typename Fn>
+void ForEachSeenPair(const NetnsSnapshot& ns, Fn fn) {
+  for (int fam = 0; fam < kNumFamilies; ++fam) {
+    for (int p = 0; p < kNumProtos; ++p) {
+      int64_t events = 0;
+      for (int t = 0; t < kNumEventTypes; ++t) events += ns.events[t][fam][p];
+      if (events == 0) continue;
+      fn(fam, p,
+         Labels{{"netns", ns.netns},
+                {"family", S(FamilyName(static_cast<Family>(fam)))},
+                {"protocol", S(ProtoName(static_cast<Proto>(p)))}});
+    }
   }
 }
 
@@ -113,6 +131,80 @@ std::vector<MetricFamily> MetricsCollectable::Render(
                    {"to", S(StateName(t.proto, t.to))}},
                   static_cast<double>(t.value));
       }
+    }
+  }
+
+  {
+    MetricFamily& f = AddFamily(
+        &out, "conntrack_status_entries",
+        "Tracked flows by status: assured, unreplied (no reply seen), snat, "
+        "dnat, offloaded (flowtable), helper (owned by a conntrack helper).",
+        MetricType::Gauge);
+    for (const auto& ns : s.netns) {
+      for (int i = 0; i < kNumFlowStatus; ++i) {
+        AddSample(&f, {{"netns", ns.netns}, {"status", S(FlowStatusName(i))}},
+                  static_cast<double>(ns.status_entries[i]));
+      }
+    }
+  }
+
+  // --- flows that ended (DESTROY events; needs nf_conntrack_acct and
+  // nf_conntrack_timestamp). Only family/protocol pairs seen so far. ---
+  {
+    MetricFamily& bytes = AddFamily(
+        &out, "conntrack_flow_bytes_total",
+        "Bytes of flows that ended, by direction (needs nf_conntrack_acct).",
+        MetricType::Counter);
+    for (const auto& ns : s.netns) {
+      ForEachSeenPair(ns, [&](int fam, int p, Labels l) {
+        for (int d = 0; d < 2; ++d) {
+          Labels ld = l;
+          ld.push_back({"direction", d == 0 ? "original" : "reply"});
+          AddSample(&bytes, std::move(ld),
+                    static_cast<double>(ns.flow_bytes[fam][p][d]));
+        }
+      });
+    }
+  }
+  {
+    MetricFamily& packets = AddFamily(
+        &out, "conntrack_flow_packets_total",
+        "Packets of flows that ended, by direction (needs nf_conntrack_acct).",
+        MetricType::Counter);
+    for (const auto& ns : s.netns) {
+      ForEachSeenPair(ns, [&](int fam, int p, Labels l) {
+        for (int d = 0; d < 2; ++d) {
+          Labels ld = l;
+          ld.push_back({"direction", d == 0 ? "original" : "reply"});
+          AddSample(&packets, std::move(ld),
+                    static_cast<double>(ns.flow_packets[fam][p][d]));
+        }
+      });
+    }
+  }
+  {
+    MetricFamily& f = AddFamily(
+        &out, "conntrack_flow_duration_seconds",
+        "Lifetime of flows that ended (needs nf_conntrack_timestamp).",
+        MetricType::Histogram);
+    for (const auto& ns : s.netns) {
+      ForEachSeenPair(ns, [&](int fam, int p, Labels l) {
+        ClientMetric m;
+        m.label = std::move(l);
+        uint64_t cumulative = 0;
+        for (int b = 0; b <= kNumDurationBounds; ++b) {
+          cumulative += static_cast<uint64_t>(ns.flow_duration_buckets[fam][p][b]);
+          ClientMetric::Bucket bucket;
+          bucket.cumulative_count = cumulative;
+          bucket.upper_bound = b < kNumDurationBounds
+                                   ? kDurationBounds[b]
+                                   : std::numeric_limits<double>::infinity();
+          m.histogram.bucket.push_back(bucket);
+        }
+        m.histogram.sample_count = cumulative;
+        m.histogram.sample_sum = ns.flow_duration_sum[fam][p];
+        f.metric.push_back(std::move(m));
+      });
     }
   }
 

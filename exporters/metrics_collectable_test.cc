@@ -17,6 +17,11 @@ Snapshot Fixture() {
   ns.entries.push_back({0, Family::kIpv4, Proto::kTcp, 3, 5});
   ns.entries.push_back({7, Family::kIpv6, Proto::kUdp, 0, 2});
   ns.events[0][0][0] = 11;
+  ns.status_entries[0] = 4;
+  ns.flow_bytes[0][0][0] = 1000;
+  ns.flow_duration_buckets[0][0][3] = 2;   // <= 1 s
+  ns.flow_duration_buckets[0][0][12] = 1;  // above 5 days
+  ns.flow_duration_sum[0][0] = 500001.5;
   ns.transitions.push_back({Proto::kTcp, 1, 3, 4});
   ns.kernel.cpus = 2;
   ns.kernel.cpu_sum[static_cast<int>(KernelStat::kDrop)] = 3;
@@ -57,6 +62,18 @@ TEST(MetricsCollectable, RendersTheCatalogue) {
            "ctcollect_flow_table_bytes{netns=\"blue\"} 16384",
            "ctcollect_source_up{netns=\"blue\",source=\"events\"} 1",
            "ctcollect_build_info{version=\"1.2.3\"} 1",
+           "conntrack_status_entries{netns=\"blue\",status=\"assured\"} 4",
+           "conntrack_flow_bytes_total{netns=\"blue\",family=\"ipv4\","
+           "protocol=\"tcp\",direction=\"original\"} 1000",
+           "conntrack_flow_duration_seconds_bucket{netns=\"blue\",family="
+           "\"ipv4\",protocol=\"tcp\",le=\"0.1\"} 0",
+           "conntrack_flow_duration_seconds_bucket{netns=\"blue\",family="
+           "\"ipv4\",protocol=\"tcp\",le=\"1\"} 2",
+           "conntrack_flow_duration_seconds_bucket{netns=\"blue\",family="
+           "\"ipv4\",protocol=\"tcp\",le=\"+Inf\"} 3",
+           "conntrack_flow_duration_seconds_count{netns=\"blue\",family="
+           "\"ipv4\",protocol=\"tcp\"} 3",
+           "# TYPE conntrack_flow_duration_seconds histogram",
            "# TYPE conntrack_entries gauge",
            "# TYPE conntrack_events_total counter",
        }) {
