@@ -9,14 +9,14 @@
 namespace ctcollect {
 namespace {
 
-constexpr std::array<std::string_view, kMaxStates> kTcpStates = {
+constexpr std::array<std::string_view, kMaxStates - 1> kTcpStates = {
     "NONE",       "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
     "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",       "SYN_SENT2"};
-constexpr std::array<std::string_view, kMaxStates> kSctpStates = {
+constexpr std::array<std::string_view, kMaxStates - 1> kSctpStates = {
     "NONE",          "CLOSED",        "COOKIE_WAIT",       "COOKIE_ECHOED",
     "ESTABLISHED",   "SHUTDOWN_SENT", "SHUTDOWN_RECD",     "SHUTDOWN_ACK_SENT",
     "HEARTBEAT_SENT", "HEARTBEAT_ACKED"};
-constexpr std::array<std::string_view, kMaxStates> kDccpStates = {
+constexpr std::array<std::string_view, kMaxStates - 1> kDccpStates = {
     "NONE",     "REQUEST", "RESPOND",  "PARTOPEN", "OPEN",
     "CLOSEREQ", "CLOSING", "TIMEWAIT", "IGNORE",   "INVALID"};
 
@@ -99,7 +99,7 @@ bool ProtoHasStates(Proto p) {
 int NumStates(Proto p) { return ProtoHasStates(p) ? kMaxStates : 1; }
 
 std::string_view StateName(Proto p, uint8_t s) {
-  if (s >= kMaxStates) return "";
+  if (s >= kNoState) return "";
   switch (p) {
     case Proto::kTcp:
       return kTcpStates[s];

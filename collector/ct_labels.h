@@ -27,9 +27,13 @@ enum class Proto : uint8_t {
 };
 inline constexpr int kNumProtos = 9;
 
-// TCP, SCTP and DCCP each have ten kernel states; the rest have none and
-// always use state 0 (exported as an empty state label).
-inline constexpr int kMaxStates = 10;
+// TCP, SCTP and DCCP each have ten kernel states (0-9); the rest have none
+// and always use state 0 (exported without a state label). State 10 means
+// "not reported": a flow of a stateful protocol the kernel sent no state
+// for (e.g. DCCP on kernels that no longer have its tracker), also
+// exported without a state label, as `conntrack -L` shows it.
+inline constexpr int kMaxStates = 11;
+inline constexpr uint8_t kNoState = 10;
 
 // Event kinds as they arrive on the ctnetlink multicast groups.
 enum class EventType : uint8_t { kNew = 0, kUpdate = 1, kDestroy = 2 };
@@ -63,11 +67,12 @@ Proto ProtoFromNumber(uint8_t l4proto);
 // True for the protocols whose entries carry a kernel state.
 bool ProtoHasStates(Proto p);
 
-// Number of valid state values for `p` (1 for stateless protocols).
+// Number of state values for `p`, kNoState included (1 for stateless).
 int NumStates(Proto p);
 
 // Name of state `s` of protocol `p` as libnetfilter_conntrack prints it
-// ("ESTABLISHED", "TIME_WAIT", ...); "" for stateless protocols.
+// ("ESTABLISHED", "TIME_WAIT", ...); "" for stateless protocols and
+// kNoState.
 std::string_view StateName(Proto p, uint8_t s);
 
 }  // namespace ctcollect

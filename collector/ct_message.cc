@@ -59,7 +59,7 @@ bool ParseProtoinfo(const nlattr* info, CtMessage* m) {
       if (AttrType(s) != want) return true;
       if (!IsU8(s)) return false;
       uint8_t v = AttrU8(s);
-      if (v >= kMaxStates) return false;
+      if (v >= kNoState) return false;
       m->state = v;
       m->has_state = true;
       return true;

@@ -20,8 +20,9 @@ void FlowTracker::Relabel(FlowRecord* r, const CtMessage& m, bool counted,
   uint8_t family = static_cast<uint8_t>(m.family);
   uint8_t proto = static_cast<uint8_t>(m.proto);
   // An UPDATE without CTA_PROTOINFO (the kernel only includes it when the
-  // state changed) keeps the state we know.
-  uint8_t state = m.has_state ? m.state : (counted ? r->state : 0);
+  // state changed) keeps the state we know; a new flow without one has no
+  // state to report.
+  uint8_t state = m.has_state ? m.state : (counted ? r->state : kNoState);
   // The kernel leaves CTA_ZONE out for the default zone, on every message.
   uint16_t zone = m.zone;
   uint8_t status = m.has_status ? FlowStatusBits(m.status, m.has_helper)
@@ -32,7 +33,8 @@ void FlowTracker::Relabel(FlowRecord* r, const CtMessage& m, bool counted,
   }
   if (counted) {
     Count(*r, -1);
-    if (count_transition && r->proto() == proto && r->state != state) {
+    if (count_transition && r->proto() == proto && r->state != state &&
+        r->state != kNoState && state != kNoState) {
       counters_->CountTransition(m.proto, r->state, state);
     }
   }

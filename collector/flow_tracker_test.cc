@@ -80,8 +80,8 @@ TEST_F(FlowTrackerTest, TcpLifecycleMovesBetweenBuckets) {
 
 TEST_F(FlowTrackerTest, EveryTcpStateTransitionIsCounted) {
   uint32_t id = 1;
-  for (int from = 0; from < kMaxStates; ++from) {
-    for (int to = 0; to < kMaxStates; ++to) {
+  for (int from = 0; from < kNoState; ++from) {
+    for (int to = 0; to < kNoState; ++to) {
       if (from == to) continue;
       Event(Msg(EventType::kNew, id, Proto::kTcp, from));
       Event(Msg(EventType::kUpdate, id, Proto::kTcp, to));
@@ -92,6 +92,17 @@ TEST_F(FlowTrackerTest, EveryTcpStateTransitionIsCounted) {
     }
   }
   EXPECT_EQ(Total(), 0);
+}
+
+TEST_F(FlowTrackerTest, StatefulFlowWithoutReportedStateGetsItLater) {
+  Event(Msg(EventType::kNew, 1, Proto::kDccp));  // no CTA_PROTOINFO
+  EXPECT_EQ((Gauges()[{0, Proto::kDccp, kNoState}]), 1);
+  Event(Msg(EventType::kUpdate, 1, Proto::kDccp, 4));
+  auto g = Gauges();
+  EXPECT_EQ(g.size(), 1u);
+  EXPECT_EQ((g[{0, Proto::kDccp, 4}]), 1);
+  // Not a transition: the first state was never known.
+  EXPECT_EQ(counters_.Transitions(Proto::kDccp, kNoState, 4), 0);
 }
 
 TEST_F(FlowTrackerTest, DuplicateNewAndUpdateBeforeNewCountOnce) {

@@ -87,9 +87,8 @@ std::vector<MetricFamily> MetricsCollectable::Render(
         Labels l = {{"netns", ns.netns},
                     {"family", S(FamilyName(e.family))},
                     {"protocol", S(ProtoName(e.proto))}};
-        if (ProtoHasStates(e.proto)) {
-          l.push_back({"state", S(StateName(e.proto, e.state))});
-        }
+        std::string_view state = StateName(e.proto, e.state);
+        if (!state.empty()) l.push_back({"state", S(state)});
         l.push_back({"ct_zone", std::to_string(e.zone)});
         AddSample(&f, std::move(l), static_cast<double>(e.value));
       }
