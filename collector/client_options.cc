@@ -62,9 +62,9 @@ ClientCommand ParseClientCommand(const std::vector<std::string>& a) {
       }
       throw ClientUsageError("unknown argument \"" + w + "\" for " + f);
     };
-    if (f == "top" && i == 0) {
+    if (f == "top") {
       SetAction(&c, &set, A::kTop, f);
-    } else if (f == "stats" && i == 0) {
+    } else if (f == "stats") {
       SetAction(&c, &set, A::kStatsJson, f);
     } else if (f == "--json") {
       c.json = true;

@@ -36,6 +36,7 @@ TEST(ClientOptions, ConntrackdFlags) {
   EXPECT_EQ(P({"-s", "--control.socket", "/x"}).socket, "/x");
   EXPECT_EQ(P({"-s", "--control.socket=/y"}).socket, "/y");
   EXPECT_EQ(P({"top"}).action, A::kTop);
+  EXPECT_EQ(P({"--control.socket", "/s", "top"}).action, A::kTop);
   EXPECT_EQ(P({"stats", "--json"}).action, A::kStatsJson);
 }
 

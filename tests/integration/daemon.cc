@@ -101,21 +101,29 @@ Daemon::~Daemon() {
   Shell("rm -rf " + dir_);
 }
 
-int Daemon::Stop() {
+int Daemon::WaitExit(double seconds) {
   if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
   int status = 0;
-  for (int i = 0; i < 100; ++i) {
+  for (int i = 0; i < static_cast<int>(seconds * 20); ++i) {
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  kill(pid_, SIGKILL);
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
   return -1;
+}
+
+int Daemon::Stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int rc = WaitExit(5);
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  return rc;
 }
 
 std::string Daemon::log() const {
@@ -135,19 +143,24 @@ std::map<std::string, double> Daemon::Metrics() const {
   return ParsePromText(Get("/metrics"));
 }
 
-bool Daemon::WaitForResync(const std::string& netns, double seconds) const {
-  auto stamp = [&] {
-    auto m = Metrics();
-    return m[Series("ctcollect_resync_last_timestamp_seconds", {{"netns", netns}})];
-  };
-  double before = stamp();
+double Daemon::LastResync(const std::string& netns) const {
+  return Metrics()[Series("ctcollect_resync_last_timestamp_seconds",
+                          {{"netns", netns}})];
+}
+
+bool Daemon::WaitForResyncAfter(const std::string& netns, double stamp,
+                                double seconds) const {
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(static_cast<int>(seconds * 1000));
   while (std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (stamp() > before) return true;
+    if (LastResync(netns) > stamp) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return false;
+}
+
+bool Daemon::WaitForResync(const std::string& netns, double seconds) const {
+  return WaitForResyncAfter(netns, LastResync(netns), seconds);
 }
 
 std::string Daemon::Client(const std::string& args, int* exit_code) const {

@@ -38,9 +38,15 @@ class Daemon {
   // Waits for the next completed resync (ctcollect_resyncs_total grows and
   // the dump timestamp moves), up to `seconds`.
   bool WaitForResync(const std::string& netns, double seconds) const;
+  // When the last complete dump finished, and a wait for a later one.
+  double LastResync(const std::string& netns) const;
+  bool WaitForResyncAfter(const std::string& netns, double stamp,
+                          double seconds) const;
   // Runs ctcollect against this daemon.
   std::string Client(const std::string& args, int* exit_code = nullptr) const;
   int Stop();  // SIGTERM, returns the exit status
+  // Waits for the daemon to exit by itself; its exit status, or -1.
+  int WaitExit(double seconds);
 
  private:
   pid_t pid_ = -1;
