@@ -22,9 +22,6 @@ namespace {
 constexpr uint32_t kEventGroups = NF_NETLINK_CONNTRACK_NEW |
                                   NF_NETLINK_CONNTRACK_UPDATE |
                                   NF_NETLINK_CONNTRACK_DESTROY;
-// A dump datagram holds at most 32 KiB (the kernel's cap), more with
-// large pages; 64 KiB always fits one.
-constexpr size_t kDumpBufferSize = 64 * 1024;
 // When a drain found a full batch the stream is busy: wait this long before
 // polling again so the next wake-up reads many events instead of one.
 constexpr auto kBusyNap = std::chrono::microseconds(500);
@@ -48,16 +45,13 @@ double UnixNow() {
 NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
     : ns_(std::move(ns)),
       opts_(opts),
-      where_(ns_.label().empty() ? "own netns" : "netns \"" + ns_.label() + "\""),
-      dump_buf_(kDumpBufferSize) {
-  // A 64 KiB datagram holds a few hundred entries; reserve once so the
-  // dump path never allocates.
-  dump_batch_.reserve(1024);
-  {
+      where_(ns_.label().empty() ? "own netns" : "netns \"" + ns_.label() + "\"") {
+  std::unique_ptr<NetlinkSocket> dump_socket;
+  dump_entries_.reserve(256);  {
     ScopedNetns in(ns_);
     if (in.error()) throw std::system_error(in.error(), "enter " + where_);
     events_ = OpenOrThrow(kEventGroups, "ctnetlink event socket in " + where_);
-    dump_ = OpenOrThrow(0, "ctnetlink dump socket in " + where_);
+    dump_socket = OpenOrThrow(0, "ctnetlink dump socket in " + where_);
     stats_ = OpenOrThrow(0, "ctnetlink stats socket in " + where_);
     WarnAboutEventSysctl();
     if (opts_.enable_accounting) EnableAccounting();
@@ -70,9 +64,10 @@ NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
                              std::to_string(opts_.buffer_size) +
                              " asked for (no CAP_NET_ADMIN for SO_RCVBUFFORCE?)");
   }
-  dump_->SetReceiveBuffer(4u << 20);
+  dump_socket->SetReceiveBuffer(4u << 20);
   if (auto ec = events_->SetNonBlocking()) throw std::system_error(ec);
-  if (auto ec = dump_->SetNonBlocking()) throw std::system_error(ec);
+  if (auto ec = dump_socket->SetNonBlocking()) throw std::system_error(ec);
+  dump_ = std::make_unique<DumpReader>(std::move(dump_socket));
   timeval tv{2, 0};
   setsockopt(stats_->fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -192,7 +187,7 @@ void NetnsWatcher::Run() {
     // Events first: they are the ones that can be lost. Bounded, so a
     // dump still makes progress under a storm that never lets up.
     int got = DrainEvents(64);
-    if (tracker_.dumping()) ReadDump(4);
+    if (tracker_.dumping() && (fds[2].revents & POLLIN)) ApplyDumpBatches(8);
     if (!tracker_.dumping()) {
       if (std::chrono::steady_clock::now() >= next_resync_) {
         resync_pending_ = true;
@@ -281,27 +276,9 @@ void NetnsWatcher::OnOverrun() {
 }
 
 void NetnsWatcher::StartDump(ResyncReason reason) {
-  char buf[MNL_SOCKET_BUFFER_SIZE];
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  nlh->nlmsg_seq = ++dump_seq_;
-  auto* nfg =
-      static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-  nfg->nfgen_family = AF_UNSPEC;
-  nfg->version = NFNETLINK_V0;
-  nfg->res_id = 0;
   resync_pending_ = false;
   pending_reason_ = ResyncReason::kInterval;
   next_resync_ = std::chrono::steady_clock::now() + opts_.resync_interval;
-  if (auto ec = dump_->Send(buf, nlh->nlmsg_len)) {
-    dump_up_.store(false);
-    Log(LogLevel::kError, where_ + ": cannot start a dump: " + ec.message());
-    return;
-  }
-  counters_.resyncs(reason).Add(1);
-  dump_intr_ = false;
-  dump_started_ = std::chrono::steady_clock::now();
   // Size the table for the kernel's count once, rather than doubling it
   // step by step while a large first dump streams in.
   KernelStats ks;
@@ -309,39 +286,38 @@ void NetnsWatcher::StartDump(ResyncReason reason) {
     std::lock_guard<std::mutex> lock(stats_mu_);
     if (QueryKernelStats(stats_.get(), &ks)) ks.entries.reset();
   }
+  if (auto ec = dump_->Start(&dump_seq_)) {
+    dump_up_.store(false);
+    Log(LogLevel::kError, where_ + ": cannot start a dump: " + ec.message());
+    return;
+  }
+  counters_.resyncs(reason).Add(1);
+  dump_intr_ = false;
+  dump_started_ = std::chrono::steady_clock::now();
   tracker_.BeginDump(ks.entries.value_or(0));
 }
 
-void NetnsWatcher::ReadDump(int max) {
+void NetnsWatcher::ApplyDumpBatches(size_t max) {
   const uint32_t now = NowSeconds();
-  for (int i = 0; i < max && tracker_.dumping(); ++i) {
-    std::error_code ec;
-    ssize_t n = dump_->Receive(dump_buf_.data(), dump_buf_.size(), &ec);
-    if (n == 0) return;
-    if (n < 0) {
-      Log(LogLevel::kError, where_ + ": dump socket: " + ec.message());
-      FinishDump(false);
-      return;
-    }
-    // Parse the whole datagram, then apply it as one batch (see
-    // FlowTracker::ApplyDumpBatch); apply before acting on DONE/ERROR.
-    dump_batch_.clear();
+  dump_batches_.clear();
+  dump_->Take(&dump_batches_, max);
+  for (auto& b : dump_batches_) {
+    bool ended = false;
+    bool complete = false;
+    dump_entries_.clear();
     auto apply = [&] {
-      tracker_.ApplyDumpBatch(dump_batch_.data(), dump_batch_.size(), now);
-      dump_batch_.clear();
+      tracker_.ApplyDumpBatch(dump_entries_.data(), dump_entries_.size(), now);
+      dump_entries_.clear();
     };
-    bool finished = false;
-    ForEachMsg(dump_buf_.data(), static_cast<size_t>(n),
-               [&](const nlmsghdr* nlh) {
+    ForEachMsg(b.bytes.data(), b.bytes.size(), [&](const nlmsghdr* nlh) {
       if (nlh->nlmsg_seq != dump_seq_) return true;  // an abandoned dump's
+      if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) dump_intr_ = true;
       if (nlh->nlmsg_type == NLMSG_DONE) {
-        apply();
-        FinishDump(!dump_intr_ && !(nlh->nlmsg_flags & NLM_F_DUMP_INTR));
-        finished = true;
+        complete = true;
+        ended = true;
         return false;
       }
       if (nlh->nlmsg_type == NLMSG_ERROR) {
-        apply();
         int err = 0;
         if (nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(nlmsgerr)) {
           err = -reinterpret_cast<const nlmsgerr*>(
@@ -351,23 +327,28 @@ void NetnsWatcher::ReadDump(int max) {
         Log(LogLevel::kError,
             where_ + ": dump failed: " +
                 std::error_code(err, std::generic_category()).message());
-        FinishDump(false);
-        finished = true;
+        ended = true;
         return false;
       }
       if (nlh->nlmsg_type < NLMSG_MIN_TYPE) return true;
-      if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) dump_intr_ = true;
       if (auto m = ParseCtMessage(nlh)) {
-        dump_batch_.push_back(*m);
+        dump_entries_.push_back(*m);
+        // Apply in slices: the prefetches of one slice stay in cache.
+        if (dump_entries_.size() == 256) apply();
       } else {
         counters_.parse_errors().Add(1);
         parse_log_.Log(where_ + ": dropped a malformed conntrack dump entry");
       }
       return true;
     });
-    if (finished) return;
     apply();
+    if (b.last || ended) {
+      if (!b.error.empty()) Log(LogLevel::kError, where_ + ": " + b.error);
+      FinishDump(complete && !dump_intr_);
+      break;
+    }
   }
+  dump_->Recycle(&dump_batches_);
 }
 
 void NetnsWatcher::FinishDump(bool complete) {

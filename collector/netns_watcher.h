@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "collector/counter_shard.h"
+#include "collector/dump_reader.h"
 #include "collector/flow_tracker.h"
 #include "collector/kernel_stats.h"
 #include "collector/log.h"
@@ -66,8 +67,8 @@ class NetnsWatcher {
   void HandleEventDatagram(const uint8_t* data, size_t len);
   void OnOverrun();
   void StartDump(ResyncReason reason);
-  // Reads at most `max` dump datagrams.
-  void ReadDump(int max);
+  // Applies at most `max` batches the dump reader has ready.
+  void ApplyDumpBatches(size_t max);
   void FinishDump(bool complete);
   uint32_t NowSeconds() const;
 
@@ -76,7 +77,7 @@ class NetnsWatcher {
   std::string where_;  // for log lines: "netns \"x\"" or "own netns"
 
   std::unique_ptr<NetlinkSocket> events_;
-  std::unique_ptr<NetlinkSocket> dump_;
+  std::unique_ptr<DumpReader> dump_;
   mutable std::mutex stats_mu_;
   std::unique_ptr<NetlinkSocket> stats_;  // guarded by stats_mu_
   int wake_fd_ = -1;  // eventfd: wakes the ingest thread; the flags say why
@@ -86,11 +87,11 @@ class NetnsWatcher {
   CounterShard counters_;
   FlowTracker tracker_{&counters_};
   BatchReceiver event_batch_{64, 8192};
-  std::vector<uint8_t> dump_buf_;
-  std::vector<CtMessage> dump_batch_;  // one datagram's entries
+  std::vector<DumpReader::Batch> dump_batches_;  // reused between takes
+  std::vector<CtMessage> dump_entries_;  // parsed, applied as one batch
+  uint32_t dump_seq_ = 0;
 
   // Ingest-thread state.
-  uint32_t dump_seq_ = 0;
   std::chrono::steady_clock::time_point dump_started_;
   std::chrono::steady_clock::time_point next_resync_;
   bool resync_pending_ = false;

@@ -7,7 +7,7 @@ pkgs=(
   libmnl-dev libnetfilter-conntrack-dev libnetfilter-cttimeout-dev
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  conntrack conntrackd nftables iproute2 prometheus curl procps tmux socat util-linux
+  conntrack conntrackd nftables iproute2 prometheus curl procps tmux socat util-linux bc
   clang libclang-rt-14-dev
 )
 missing=()
