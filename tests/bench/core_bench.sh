@@ -1,137 +1,332 @@
 #!/usr/bin/env bash
-# The collector-core benchmark (issue 2), side by side in one run on this
-# machine: dump of 1M flows against a minimal libmnl dump and `conntrack -L`,
-# memory per flow, and CPU per event in a 1M-flow create+delete storm
-# against a minimal libmnl consumer. Prints a markdown table and writes it
-# to $1 (default /tmp/core_bench.md).
+# The collector-core benchmark of issue 2: ctcollectd side by side with
+# minimal references, in one run, on this machine.
 #
-# Needs root. Raises the global net.netfilter.nf_conntrack_max (writable
-# only from the root namespace) for the run and restores it on exit. Flows
-# live only in namespaces this script makes, and are never sent anywhere.
+#   sudo tests/bench/core_bench.sh [OUT.md]      (default /tmp/core_bench.md)
+#
+#   a. dump: FLOWS (1M) ESTABLISHED tcp flows in a namespace; ROUNDS times,
+#      alternating: mnl_min_dump's wall time, ctcollectd's first dump
+#      (ctcollect_dump_duration_seconds, and start-to-/-/ready wall time),
+#      `conntrack -L > /dev/null`'s wall time.
+#   b. memory: VmRSS of ctcollectd on an empty namespace against VmRSS after
+#      its first dump of the FLOWS flows (both after a 1 s settle), and the
+#      same with the FLOWS flows arriving as NEW events while it runs.
+#   c. storm: `ctinject storm` of FLOWS creates + deletes at full speed
+#      against ctcollectd (default flags) and against mnl_min_consumer,
+#      alternating; CPU of the consumer from /proc/PID/stat around the
+#      storm, events counted, overruns (ENOBUFS).
+#
+# Prints a markdown table and writes it to OUT.md; progress goes to stderr.
+# Environment: BUILD (default build/dev), ROUNDS (3), FLOWS (1000000).
+#
+# Needs root. Raises the global net.netfilter.nf_conntrack_max (one limit,
+# writable only from the root namespace) for the run and restores it on
+# every exit. Flows exist only in the namespaces this script makes and
+# deletes; nothing is sent anywhere. One run at a time (a lock file), since
+# two runs would restore each other's nf_conntrack_max.
 set -euo pipefail
+
 out=${1:-/tmp/core_bench.md}
 rounds=${ROUNDS:-3}
 flows=${FLOWS:-1000000}
 root=$(cd "$(dirname "$0")/../.." && pwd)
-build=${BUILD:-$root/build/release}
+build=${BUILD:-$root/build/dev}
 daemon=$build/collector/ctcollectd
 inject=$build/tools/ctinject/ctinject
 mindump=$build/tests/bench/mnl_min_dump
 minev=$build/tests/bench/mnl_min_consumer
-for b in "$daemon" "$inject" "$mindump" "$minev"; do
-  [ -x "$b" ] || { echo "core_bench: missing $b (cmake --preset release && cmake --build build/release)" >&2; exit 1; }
-done
-[ "$(id -u)" -eq 0 ] || { echo "core_bench: needs root" >&2; exit 1; }
 
-old_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
+die() { echo "core_bench: $*" >&2; exit 1; }
+log() { echo "core_bench: $*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, nf_conntrack_max)"
+for b in "$daemon" "$inject" "$mindump" "$minev"; do
+  [ -x "$b" ] || die "missing $b (cmake --preset dev && cmake --build build/dev -j2, or set BUILD=)"
+done
+for t in ip conntrack curl awk flock; do
+  command -v "$t" >/dev/null || die "missing tool: $t (scripts/install-deps.sh)"
+done
+[ -w /proc/sys/net/netfilter/nf_conntrack_max ] || die "no nf_conntrack (modprobe nf_conntrack)"
+
+exec {lockfd}>/run/lock/ctcollect-core-bench.lock
+flock -n "$lockfd" || die "another core_bench.sh is running"
+
+# ---------------------------------------------------------------- cleanup
+tmp=$(mktemp -d /tmp/core_bench.XXXXXX)
 nsd=ctbench-dump-$$
 nss=ctbench-storm-$$
+old_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
+max_raised=0
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  ip netns del "$nsd" 2>/dev/null || true
-  ip netns del "$nss" 2>/dev/null || true
-  echo "$old_max" > /proc/sys/net/netfilter/nf_conntrack_max
+  local rc=$?
+  set +e
+  for p in "${pids[@]}"; do
+    kill -TERM "$p" 2>/dev/null && { timeout 5 tail --pid="$p" -f /dev/null || kill -KILL "$p"; } 2>/dev/null
+  done
+  ip netns del "$nsd" 2>/dev/null
+  ip netns del "$nss" 2>/dev/null
+  if ((max_raised)); then
+    echo "$old_max" >/proc/sys/net/netfilter/nf_conntrack_max &&
+      log "nf_conntrack_max restored to $old_max"
+  fi
+  rm -rf "$tmp"
+  exit "$rc"
 }
 trap cleanup EXIT
-echo $((flows * 2 + 100000)) > /proc/sys/net/netfilter/nf_conntrack_max
-ip netns add "$nsd"
-ip netns add "$nss"
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
-port=$((20000 + $$ % 10000))
-sock=/tmp/ctbench-$$.sock
-metric() {  # NAME NETNS
-  curl -s "127.0.0.1:$port/metrics" | awk -v n="$1" -v ns="$2" \
-    'index($0, n "{netns=\"" ns "\"")==1 || index($0, n "{netns=\"" ns "\",")==1 {s+=$NF} END {printf "%.6f\n", s+0}'
+# ---------------------------------------------------------------- helpers
+# A sleep that forks nothing: a read that times out on a FIFO nobody writes.
+mkfifo "$tmp/nap"
+exec {napfd}<>"$tmp/nap"
+nap() { read -r -t "$1" -u "$napfd" _ || true; }
+now() { echo "$EPOCHREALTIME"; }
+calc() { echo "$*" | bc -l; }
+fmt() { LC_ALL=C printf "%.${1}f" "$2"; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); else print "nan"}'; }
+med() { printf '%s\n' "$@" | median; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14+$15)/hz}' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+ns_count() { ip netns exec "$1" cat /proc/sys/net/netfilter/nf_conntrack_count; }
+field() { sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"; }  # KEY LINE
+
+port=$((20000 + $$ % 20000))
+while ss -ltnH "sport = :$port" | grep -q .; do port=$((port + 1)); done
+
+# GET /-/ready through bash's /dev/tcp: polling with curl would fork and exec
+# every time, which competes for the two cores with the dump being timed.
+ready() {
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+    printf 'GET /-/ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+    read -r _ code _ <&3
+    [ "$code" = 200 ]
+  ) 2>/dev/null
 }
-start_daemon() {  # NETNS [extra flags]
-  local ns=$1; shift
-  "$daemon" --web.listen-address=127.0.0.1:$port --control.socket=$sock --netns="$ns" "$@" 2>/dev/null &
+scrape() { curl -sf --max-time 10 "http://127.0.0.1:$port/metrics" >"$tmp/metrics" || die "scrape failed"; }
+metric() {  # NAME NETNS: sum over every series of NAME with netns=NETNS
+  awk -v n="$1" -v ns="netns=\"$2\"" 'index($0, n "{") == 1 && index($0, ns) {s += $NF} END {printf "%.6f\n", s + 0}' "$tmp/metrics"
+}
+
+dpid=
+start_daemon() {  # NETNS: starts ctcollectd, returns once /-/ready is 200
+  local ns=$1 deadline
+  "$daemon" --web.listen-address="127.0.0.1:$port" --control.socket="$tmp/ctl.sock" \
+    --netns="$ns" --resync-interval=1h 2>>"$tmp/daemon.log" &
   dpid=$!
   pids+=("$dpid")
-  for _ in $(seq 1 600); do
-    curl -sf "127.0.0.1:$port/-/ready" >/dev/null 2>&1 && return 0
-    sleep 0.05
+  deadline=$(calc "$(now) + 180")
+  until ready; do
+    kill -0 "$dpid" 2>/dev/null || { tail -5 "$tmp/daemon.log" >&2; die "ctcollectd exited before ready"; }
+    (($(calc "$(now) > $deadline"))) && { tail -5 "$tmp/daemon.log" >&2; die "ctcollectd not ready within 180 s"; }
+    nap 0.02
   done
-  echo "core_bench: daemon not ready" >&2; exit 1
 }
-stop_daemon() { kill "$dpid"; wait "$dpid" 2>/dev/null || true; }
-cpu_of() {  # PID -> utime+stime seconds
-  awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f\n", ($14+$15)/hz}' "/proc/$1/stat"
+stop_daemon() {
+  kill -TERM "$dpid"
+  timeout 10 tail --pid="$dpid" -f /dev/null || { log "ctcollectd ignored SIGTERM"; kill -KILL "$dpid"; }
+  wait "$dpid" 2>/dev/null || true
 }
-rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-now() { date +%s.%N; }
+# Returns once PID's CPU time stops growing (the backlog is drained): two
+# reads 0.3 s apart within one clock tick. Nothing is scraped meanwhile, so
+# the figure holds no HTTP work.
+wait_idle() {  # PID
+  local a b deadline
+  deadline=$(calc "$(now) + 120")
+  a=$(cpu_s "$1")
+  while :; do
+    nap 0.3
+    b=$(cpu_s "$1")
+    (($(calc "$b - $a <= 0.011"))) && return 0
+    (($(calc "$(now) > $deadline"))) && { log "pid $1 still busy after 120 s"; return 0; }
+    a=$b
+  done
+}
+wait_ns_empty() {  # NETNS
+  local deadline
+  deadline=$(calc "$(now) + 120")
+  while (($(ns_count "$1") > 0)); do
+    (($(calc "$(now) > $deadline"))) && die "$1 still has $(ns_count "$1") flows"
+    nap 0.2
+  done
+}
+run_inject() {  # NETNS MODE: ctinject's result line; dies if it failed to run
+  local line
+  line=$(ip netns exec "$1" "$inject" "$2" --count "$flows" --family ipv4 --proto tcp \
+    --state ESTABLISHED --timeout 3600 --batch 256 --quiet) || true
+  echo "$2: $line" >&2
+  [[ $line == *created=* || $line == *deleted=* ]] || die "ctinject $2 printed nothing"
+  echo "$line"
+}
 
-echo "== inject $flows flows" >&2
-ip netns exec "$nsd" "$inject" create --count "$flows" --proto tcp --state ESTABLISHED --timeout 7200 --batch 512 --quiet >&2
+# ---------------------------------------------------------------- set-up
+others=$(pgrep -d, -x 'ctcollectd|ctinject|conntrack' || true)
+[ -z "$others" ] || log "note: other ctcollectd/ctinject/conntrack processes running ($others): expect noise"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+want_max=$((flows + flows / 5))
+if ((old_max < want_max)); then
+  max_raised=1
+  echo "$want_max" >/proc/sys/net/netfilter/nf_conntrack_max
+  log "nf_conntrack_max $old_max -> $want_max (restored on exit)"
+fi
+ip netns add "$nsd"
+ip netns add "$nss"
+ip -n "$nsd" link set lo up
+ip -n "$nss" link set lo up
 
-# Memory baseline: the daemon on an empty namespace.
-start_daemon "$nss" --resync-interval=1h
-sleep 0.5
-rss0=$(rss_kib "$dpid")
-stop_daemon
+# ---------------------------------------------------------------- a. dump
+log "inject $flows flows into $nsd"
+line=$(run_inject "$nsd" create)
+[ "$(field failed "$line")" = 0 ] || die "ctinject create failed: $line"
+[ "$(ns_count "$nsd")" -eq "$flows" ] || die "$nsd has $(ns_count "$nsd") flows, not $flows"
 
-md=(); cd=(); wall=(); ls=(); rss1=()
+md=() dd=() wall=() ls=() rss1=() tbytes=() tentries=() mdn=()
 for r in $(seq 1 "$rounds"); do
-  echo "== dump round $r" >&2
-  md+=("$(ip netns exec "$nsd" "$mindump" | sed 's/.*seconds=//')")
-  t0=$(now); start_daemon "$nsd" --resync-interval=1h; t1=$(now)
-  cd+=("$(metric ctcollect_dump_duration_seconds "$nsd")")
-  wall+=("$(echo "$t1 - $t0" | bc -l)")
+  log "dump round $r/$rounds"
+  line=$(ip netns exec "$nsd" "$mindump") || die "mnl_min_dump failed"
+  md+=("$(field seconds "$line")")
+  mdn+=("$(field entries "$line")")
+
+  t0=$(now)
+  start_daemon "$nsd"
+  t1=$(now)
+  wall+=("$(calc "$t1 - $t0")")
+  nap 1  # settle: the dump's buffers are returned or reused by now
   rss1+=("$(rss_kib "$dpid")")
-  tb=$(metric ctcollect_flow_table_bytes "$nsd")
-  te=$(metric ctcollect_flow_table_entries "$nsd")
+  scrape
+  dd+=("$(metric ctcollect_dump_duration_seconds "$nsd")")
+  tbytes+=("$(metric ctcollect_flow_table_bytes "$nsd")")
+  tentries+=("$(metric ctcollect_flow_table_entries "$nsd")")
   stop_daemon
-  t0=$(now); ip netns exec "$nsd" conntrack -L >/dev/null 2>&1; t1=$(now)
-  ls+=("$(echo "$t1 - $t0" | bc -l)")
+
+  t0=$(now)
+  ip netns exec "$nsd" conntrack -L >/dev/null 2>"$tmp/l.err" || die "conntrack -L: $(cat "$tmp/l.err")"
+  t1=$(now)
+  ls+=("$(calc "$t1 - $t0")")
 done
-md_med=$(printf '%s\n' "${md[@]}" | median)
-cd_med=$(printf '%s\n' "${cd[@]}" | median)
-wall_med=$(printf '%s\n' "${wall[@]}" | median)
-ls_med=$(printf '%s\n' "${ls[@]}" | median)
-rss1_med=$(printf '%s\n' "${rss1[@]}" | median)
+md_med=$(med "${md[@]}")
+cd_med=$(med "${dd[@]}")
+wall_med=$(med "${wall[@]}")
+ls_med=$(med "${ls[@]}")
+rss1_med=$(med "${rss1[@]}")
+tb_med=$(med "${tbytes[@]}")
+te_med=$(med "${tentries[@]}")
+log "flush $nsd"
 ip netns exec "$nsd" conntrack -F >/dev/null 2>&1 || true
+wait_ns_empty "$nsd"
 
-echo "== storms" >&2
-dcpu=(); mcpu=(); dev=(); mev=(); dovr=(); menob=()
+# ---------------------------------------------------------------- b. memory, flows arriving as events
+log "memory: $flows flows created while ctcollectd runs on $nss"
+start_daemon "$nss"
+nap 1
+rss0_ev=$(rss_kib "$dpid")
+line=$(run_inject "$nss" create)
+ev_create_failed=$(field failed "$line")
+wait_idle "$dpid"
+nap 1
+rss1_ev=$(rss_kib "$dpid")
+scrape
+te_ev=$(metric ctcollect_flow_table_entries "$nss")
+tb_ev=$(metric ctcollect_flow_table_bytes "$nss")
+stop_daemon
+run_inject "$nss" delete >/dev/null  # no listener now: no events
+wait_ns_empty "$nss"
+
+# ---------------------------------------------------------------- c. storms
+dcpu=() mcpu=() mcpu_ru=() dev=() mev=() dovr=() menob=() dres=() rss0=() sfail=()
+storm() {  # runs the storm in $nss, records ctinject failures
+  local line
+  line=$(run_inject "$nss" storm)
+  sfail+=("$(grep -o 'failed=[0-9]*' <<<"$line" | cut -d= -f2 | paste -sd+ | bc)")
+}
 for r in $(seq 1 "$rounds"); do
-  start_daemon "$nss" --resync-interval=1h
-  c0=$(cpu_of "$dpid")
-  ip netns exec "$nss" "$inject" storm --count "$flows" --proto tcp --batch 512 --quiet >&2
-  sleep 1
-  c1=$(cpu_of "$dpid")
-  dcpu+=("$(echo "$c1 - $c0" | bc -l)")
-  dev+=("$(metric conntrack_events_total "$nss")")
-  dovr+=("$(metric ctcollect_netlink_overruns_total "$nss")")
+  log "storm round $r/$rounds: ctcollectd"
+  start_daemon "$nss"
+  nap 1
+  rss0+=("$(rss_kib "$dpid")")
+  c0=$(cpu_s "$dpid")
+  storm
+  wait_idle "$dpid"
+  c1=$(cpu_s "$dpid")
+  dcpu+=("$(calc "$c1 - $c0")")
+  scrape
+  dev+=("$(fmt 0 "$(metric conntrack_events_total "$nss")")")
+  dovr+=("$(fmt 0 "$(metric ctcollect_netlink_overruns_total "$nss")")")
+  dres+=("$(fmt 0 "$(metric ctcollect_resyncs_total "$nss")")")
   stop_daemon
+  wait_ns_empty "$nss"
 
-  ip netns exec "$nss" "$minev" > /tmp/ctbench-min-$$.txt &
-  mpid=$!; pids+=("$mpid")
-  sleep 0.3
-  ip netns exec "$nss" "$inject" storm --count "$flows" --proto tcp --batch 512 --quiet >&2
-  sleep 1
-  kill -INT "$mpid"; wait "$mpid" || true
-  line=$(tail -1 /tmp/ctbench-min-$$.txt)
-  mev+=("$(echo "$line" | sed 's/.*events=\([0-9]*\).*/\1/')")
-  menob+=("$(echo "$line" | sed 's/.*enobufs=\([0-9]*\).*/\1/')")
-  mcpu+=("$(echo "$line" | sed 's/.*cpu=//')")
+  log "storm round $r/$rounds: mnl_min_consumer"
+  ip netns exec "$nss" "$minev" >"$tmp/min.out" &
+  mpid=$!
+  pids+=("$mpid")
+  deadline=$(calc "$(now) + 10")
+  until grep -q '^ready' "$tmp/min.out"; do
+    kill -0 "$mpid" 2>/dev/null || die "mnl_min_consumer exited"
+    (($(calc "$(now) > $deadline"))) && die "mnl_min_consumer not ready"
+    nap 0.02
+  done
+  nap 1
+  c0=$(cpu_s "$mpid")
+  storm
+  wait_idle "$mpid"
+  c1=$(cpu_s "$mpid")
+  mcpu+=("$(calc "$c1 - $c0")")
+  kill -INT "$mpid"
+  wait "$mpid" || die "mnl_min_consumer failed"
+  line=$(grep '^events=' "$tmp/min.out") || die "mnl_min_consumer printed no result"
+  mev+=("$(field events "$line")")
+  menob+=("$(field enobufs "$line")")
+  mcpu_ru+=("$(field cpu "$line")")
+  wait_ns_empty "$nss"
 done
-rm -f /tmp/ctbench-min-$$.txt
-expected=$((flows * 2))
-dcpu_med=$(printf '%s\n' "${dcpu[@]}" | median)
-mcpu_med=$(printf '%s\n' "${mcpu[@]}" | median)
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# ---------------------------------------------------------------- report
+expected=$((flows * 2))
+dcpu_med=$(med "${dcpu[@]}")
+mcpu_med=$(med "${mcpu[@]}")
+dev_med=$(med "${dev[@]}")
+mev_med=$(med "${mev[@]}")
+rss0_med=$(med "${rss0[@]}")
+dus=$(calc "$dcpu_med * 1000000 / $expected")
+mus=$(calc "$mcpu_med * 1000000 / $expected")
+list() { local IFS=' '; echo "$*"; }
+fmtlist() { local n=$1 v o=(); shift; for v in "$@"; do o+=("$(fmt "$n" "$v")"); done; list "${o[@]}"; }
+ovr_total=$(($(list "${dovr[@]}" | tr ' ' '+')))
 {
-  echo "| figure (median of $rounds, this machine, one run) | ctcollectd | reference | ratio |"
+  echo "### ctcollectd core benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), $(nproc) CPUs, build $(basename "$build"), $rounds rounds, medians)"
+  echo
+  echo "| figure | ctcollectd | reference | ratio |"
   echo "|---|---|---|---|"
-  printf "| dump of %d flows, s (daemon's own timer) | %.3f | minimal libmnl dump %.3f | %.2fx |\n" "$flows" "$cd_med" "$md_med" "$(echo "$cd_med / $md_med" | bc -l)"
-  printf "| start to ready with %d flows, s | %.3f | \`conntrack -L > /dev/null\` %.3f | conntrack -L is %.2fx slower than the dump |\n" "$flows" "$wall_med" "$ls_med" "$(echo "$ls_med / $cd_med" | bc -l)"
-  printf "| RSS growth per flow, bytes (RSS at %d flows %d KiB - empty %d KiB) | %.1f | target 48 | |\n" "$flows" "$rss1_med" "$rss0" "$(echo "($rss1_med - $rss0) * 1024 / $flows" | bc -l)"
-  printf "| flow table, bytes per flow | %.1f | | |\n" "$(echo "$tb / $te" | bc -l)"
-  printf "| daemon RSS at %d flows, MiB | %.1f | target 80 | |\n" "$flows" "$(echo "$rss1_med / 1024" | bc -l)"
-  printf "| storm of %d creates + deletes: events counted (of %d) | %s | minimal consumer %s | |\n" "$flows" "$expected" "$(printf '%s ' "${dev[@]}")" "$(printf '%s ' "${mev[@]}")"
-  printf "| storm: overruns (ENOBUFS) | %s | minimal consumer %s | |\n" "$(printf '%s ' "${dovr[@]}")" "$(printf '%s ' "${menob[@]}")"
-  printf "| storm: CPU s (median) | %.3f | minimal consumer %.3f | %.2fx |\n" "$dcpu_med" "$mcpu_med" "$(echo "$dcpu_med / $mcpu_med" | bc -l)"
-  printf "| storm: CPU us per event | %.3f | minimal consumer %.3f | |\n" "$(echo "$dcpu_med * 1000000 / $expected" | bc -l)" "$(echo "$mcpu_med * 1000000 / $expected" | bc -l)"
+  echo "| **a. dump of $flows flows** (entries seen: daemon $(fmt 0 "$te_med"), mnl_min_dump $(list "${mdn[@]}")) | | | |"
+  echo "| dump, s (ctcollect_dump_duration_seconds vs mnl_min_dump) | $(fmt 3 "$cd_med") | $(fmt 3 "$md_med") | ctcollectd/min_dump $(fmt 2 "$(calc "$cd_med / $md_med")")x |"
+  echo "| start to /-/ready, s (wall) | $(fmt 3 "$wall_med") | $(fmt 3 "$md_med") | ready/min_dump $(fmt 2 "$(calc "$wall_med / $md_med")")x |"
+  echo "| \`conntrack -L > /dev/null\`, s (wall) | $(fmt 3 "$cd_med") | $(fmt 3 "$ls_med") | conntrack-L/ctcollectd $(fmt 2 "$(calc "$ls_med / $cd_med")")x |"
+  echo "| rounds: daemon dump / ready / min_dump / conntrack -L, s | $(fmtlist 3 "${dd[@]}") / $(fmtlist 3 "${wall[@]}") / $(fmtlist 3 "${md[@]}") / $(fmtlist 3 "${ls[@]}") | | |"
+  echo "| **b. memory** | | | |"
+  echo "| RSS on an empty namespace, KiB (started empty) | $rss0_med | | |"
+  echo "| RSS after the first dump of $flows flows, KiB | $rss1_med | | |"
+  echo "| RSS growth per flow, bytes ((dump - empty)/$flows) | $(fmt 1 "$(calc "($rss1_med - $rss0_med) * 1024 / $flows")") | | |"
+  echo "| ctcollect_flow_table_bytes / $flows, after the dump | $(fmt 1 "$(calc "$tb_med / $flows")") | | |"
+  echo "| total RSS at $flows flows (dump), MiB | $(fmt 1 "$(calc "$rss1_med / 1024")") | | |"
+  echo "| same, flows arriving as NEW events: RSS before / after, KiB; growth per flow, bytes; table bytes/flow; table entries | $rss0_ev / $rss1_ev; $(fmt 1 "$(calc "($rss1_ev - $rss0_ev) * 1024 / $flows")"); $(fmt 1 "$(calc "$tb_ev / $flows")"); $(fmt 0 "$te_ev") (ctinject failed=$ev_create_failed) | | |"
+  echo "| **c. storm: $flows creates + $flows deletes** ($expected events expected) | | mnl_min_consumer | |"
+  echo "| CPU s during the storm (/proc/PID/stat utime+stime) | $(fmt 2 "$dcpu_med") | $(fmt 2 "$mcpu_med") | $(fmt 2 "$(calc "$dcpu_med / $mcpu_med")")x |"
+  echo "| CPU us per event | $(fmt 3 "$dus") | $(fmt 3 "$mus") | $(fmt 2 "$(calc "$dus / $mus")")x (target <= 1.3x) |"
+  echo "| events counted, per round | $(list "${dev[@]}") | $(list "${mev[@]}") | |"
+  echo "| overruns (ENOBUFS), per round | $(list "${dovr[@]}") (target 0) | $(list "${menob[@]}") | |"
+  echo "| resyncs incl. startup, per round | $(list "${dres[@]}") | | |"
+  echo "| CPU s per round | $(fmtlist 2 "${dcpu[@]}") | $(fmtlist 2 "${mcpu[@]}") (getrusage, whole life: $(list "${mcpu_ru[@]}")) | |"
+  echo "| ctinject failures per storm (daemon, min alternating) | $(list "${sfail[@]}") | | |"
+  echo
+  echo "Load average before / after: $load0 / $load1. Memory: empty = ctcollectd started on the empty storm namespace before each daemon storm; dump = ctcollectd started after injecting, 1 s after /-/ready. Storm CPU: from the daemon's /-/ready (or the consumer's subscription) + 1 s to when its CPU time stopped growing."
+  if ((ovr_total > 0)) || [ "$(fmt 0 "$dev_med")" != "$expected" ] || [ "$mev_med" != "$expected" ]; then
+    echo
+    echo "**Events were lost** (overruns or counts below $expected): see the per-round rows."
+  fi
 } | tee "$out"
+log "written to $out"

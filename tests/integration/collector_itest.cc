@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <thread>
+
+#include <unistd.h>
 
 #include "tests/integration/daemon.h"
 #include "tests/integration/kernel_truth.h"
@@ -208,6 +212,36 @@ TEST(Collector, BadFlagsExit78WithOneLine) {
   CommandResult v = Shell(std::string(CTCOLLECTD_PATH) + " --version");
   EXPECT_EQ(v.exit_code, 0);
   EXPECT_NE(v.out.find("ctcollectd "), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ctcollect::itest
+
+namespace ctcollect::itest {
+namespace {
+
+TEST(Collector, MetricsPassPromtoolCheck) {
+  REQUIRE_PRIVILEGE();
+  if (Shell("command -v promtool").exit_code != 0) {
+    GTEST_SKIP() << "needs promtool (Debian package prometheus)";
+  }
+  TestNetns ns;
+  ASSERT_TRUE(ns.ok());
+  Inject(ns, "create --count 5 --proto tcp --state SYN_SENT");
+  Daemon d({"--netns=" + ns.name(), "--conntrack.enable-accounting"});
+  ASSERT_TRUE(d.ready()) << d.log();
+  // Flows that end after the daemon started fill the accounting families.
+  Inject(ns, "create --count 5 --proto udp --family ipv6");
+  Inject(ns, "delete --count 5 --proto udp --family ipv6");
+  ns.Run("conntrack -D -p tcp >/dev/null 2>&1");
+  std::string text = d.Get("/metrics");
+  ASSERT_NE(text.find("conntrack_flow_duration_seconds_bucket"), std::string::npos);
+  std::string file = "/tmp/ctct-metrics-" + std::to_string(getpid()) + ".txt";
+  std::ofstream(file) << text;
+  CommandResult r = Shell("promtool check metrics < " + file);
+  std::remove(file.c_str());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(r.out, "") << "promtool has remarks:\n" << r.out;
 }
 
 }  // namespace
