@@ -8,7 +8,7 @@ pkgs=(
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   conntrack conntrackd nftables iproute2 prometheus curl procps tmux socat util-linux bc
-  clang libclang-rt-14-dev iputils-ping
+  clang libclang-rt-14-dev iputils-ping python3
 )
 missing=()
 for p in "${pkgs[@]}"; do
