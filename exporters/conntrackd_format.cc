@@ -128,4 +128,30 @@ std::string ConntrackdStatsRuntime(const Snapshot& s, const DaemonFigures& d) {
       U32(d.local_unknown_request));
 }
 
+std::string ConntrackdStatsNetworkIdle() {
+  return Printf(
+      "network statistics:\n"
+      "\trecv:\n"
+      "\t\tMalformed messages:\t%20llu\n"
+      "\t\tWrong protocol version:\t%20u\n"
+      "\t\tMalformed header:\t%20u\n"
+      "\t\tMalformed payload:\t%20u\n"
+      "\t\tBad message type:\t%20u\n"
+      "\t\tTruncated message:\t%20u\n"
+      "\t\tBad message size:\t%20u\n"
+      "\tsend:\n"
+      "\t\tMalformed messages:\t%20u\n\n"
+      "sequence tracking statistics:\n"
+      "\trecv:\n"
+      "\t\tPackets lost:\t\t%20llu\n"
+      "\t\tPackets before:\t\t%20llu\n\n",
+      0ull, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0ull, 0ull);
+}
+
+std::string ConntrackdStatsRsqueueIdle() { return "resent queue (len=0)\n"; }
+
+std::string ConntrackdStatsQueueIdle() {
+  return Printf("allocated queue nodes:\t\t%12u\n\n", 0u);
+}
+
 }  // namespace ctcollect

@@ -28,4 +28,12 @@ std::string ConntrackdStatsCache(const Snapshot& s);
 // `-s runtime` (STATS_RUNTIME).
 std::string ConntrackdStatsRuntime(const Snapshot& s, const DaemonFigures& d);
 
+// The replication blocks (`-s network`, `-s rsqueue`, `-s queue`) in
+// conntrackd's sync-mode layout, all figures zero: ctcollectd has no
+// replication peer running, and scripts that parse these blocks get the
+// layout they expect rather than nothing.
+std::string ConntrackdStatsNetworkIdle();
+std::string ConntrackdStatsRsqueueIdle();
+std::string ConntrackdStatsQueueIdle();
+
 }  // namespace ctcollect

@@ -70,6 +70,14 @@ TEST(ConntrackdFormat, RuntimeGolden) {
   EXPECT_EQ(r.substr(r.size() - 2), "\n\n");
 }
 
+TEST(ConntrackdFormat, ReplicationBlocksWithoutAPeerAreZeroes) {
+  std::string n = ConntrackdStatsNetworkIdle();
+  EXPECT_EQ(n.rfind("network statistics:\n\trecv:\n\t\tMalformed messages:", 0), 0u);
+  EXPECT_NE(n.find("\t\tPackets lost:\t\t                   0\n"), std::string::npos);
+  EXPECT_EQ(ConntrackdStatsRsqueueIdle(), "resent queue (len=0)\n");
+  EXPECT_EQ(ConntrackdStatsQueueIdle(), "allocated queue nodes:\t\t           0\n\n");
+}
+
 TEST(ConntrackdFormat, Uptime) {
   EXPECT_EQ(ConntrackdUptime(0), "0 min");
   EXPECT_EQ(ConntrackdUptime(3 * 3600 + 5 * 60), "3 h 5 min");

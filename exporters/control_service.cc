@@ -114,13 +114,20 @@ void ControlService::HandleConntrackd(int32_t code, ReplyWriter* out) {
     case kKill:
       if (opts_.stop_daemon) opts_.stop_daemon();
       break;
-    // Blocks conntrackd prints only when it replicates: in stats mode it
-    // answers these with nothing, and so do we while peer mode is off.
+    // Replication blocks: their layout with zeroes while no peer runs (the
+    // link, process and expectation blocks list links, children and an
+    // expectation cache, of which there are none: nothing to print).
     case kStatsNetwork:
-    case kStatsLink:
+      out->Write(ConntrackdStatsNetworkIdle());
+      break;
     case kStatsRsqueue:
-    case kStatsProcess:
+      out->Write(ConntrackdStatsRsqueueIdle());
+      break;
     case kStatsQueue:
+      out->Write(ConntrackdStatsQueueIdle());
+      break;
+    case kStatsLink:
+    case kStatsProcess:
     case kExpStats:
     case kCtDumpExternal:
     case kCtDumpExtXml:
