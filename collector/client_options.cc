@@ -32,13 +32,18 @@ std::string Trim(const std::string& s) {
 }  // namespace
 
 int StatsSectionCode(const std::string& section) {
-  static const std::map<std::string, int> kCodes = {
-      {"", kStats},          {"general", kStats},      {"ct", kStats},
-      {"network", kStatsNetwork}, {"cache", kStatsCache},
-      {"runtime", kStatsRuntime}, {"link", kStatsLink},
-      {"multicast", kStatsLink},  {"rsqueue", kStatsRsqueue},
-      {"process", kStatsProcess}, {"queue", kStatsQueue},
-      {"expect", kExpStats}};
+  static const std::map<std::string, int> kCodes = {{"", kStats},
+                                                    {"general", kStats},
+                                                    {"ct", kStats},
+                                                    {"network", kStatsNetwork},
+                                                    {"cache", kStatsCache},
+                                                    {"runtime", kStatsRuntime},
+                                                    {"link", kStatsLink},
+                                                    {"multicast", kStatsLink},
+                                                    {"rsqueue", kStatsRsqueue},
+                                                    {"process", kStatsProcess},
+                                                    {"queue", kStatsQueue},
+                                                    {"expect", kExpStats}};
   auto it = kCodes.find(section);
   if (it == kCodes.end()) {
     throw ClientUsageError("unknown -s section \"" + section +
@@ -124,7 +129,8 @@ ClientCommand ParseClientCommand(const std::vector<std::string>& a) {
     }
   }
   if (!set) throw ClientUsageError("no command given (see ctcollect -h)");
-  if (c.xml && c.json) throw ClientUsageError("-x and -o json exclude each other");
+  if (c.xml && c.json)
+    throw ClientUsageError("-x and -o json exclude each other");
   if ((c.xml || c.json) && c.action != A::kDumpInternal &&
       c.action != A::kDumpExternal && c.action != A::kStatsJson) {
     throw ClientUsageError("-x and -o json go with -i or -e");

@@ -17,29 +17,29 @@ class ClientUsageError : public std::runtime_error {
 
 struct ClientCommand {
   enum class Action {
-    kStats,         // -s [section]
-    kDumpInternal,  // -i [ct|expect]
-    kDumpExternal,  // -e [ct|expect]
-    kFlushCache,    // -f [internal|external]
-    kFlushKernel,   // -F
-    kResync,        // -R
-    kBulkSend,      // -B
-    kRequestResync, // -n
-    kCommit,        // -c
-    kKill,          // -k
-    kVersion,       // -v
-    kHelp,          // -h
-    kTop,           // top
-    kStatsJson,     // stats --json
+    kStats,          // -s [section]
+    kDumpInternal,   // -i [ct|expect]
+    kDumpExternal,   // -e [ct|expect]
+    kFlushCache,     // -f [internal|external]
+    kFlushKernel,    // -F
+    kResync,         // -R
+    kBulkSend,       // -B
+    kRequestResync,  // -n
+    kCommit,         // -c
+    kKill,           // -k
+    kVersion,        // -v
+    kHelp,           // -h
+    kTop,            // top
+    kStatsJson,      // stats --json
   };
   Action action = Action::kHelp;
-  std::string section;    // -s section ("" = general), -i/-e: ct|expect,
-                          // -f: internal|external|""
-  bool xml = false;       // -x
-  bool json = false;      // -o json
-  bool yes = false;       // --yes
-  std::string socket;     // --control.socket, else $CTCOLLECT_SOCKET
-  std::string config;     // -C FILE
+  std::string section;  // -s section ("" = general), -i/-e: ct|expect,
+                        // -f: internal|external|""
+  bool xml = false;     // -x
+  bool json = false;    // -o json
+  bool yes = false;     // --yes
+  std::string socket;   // --control.socket, else $CTCOLLECT_SOCKET
+  std::string config;   // -C FILE
 };
 
 ClientCommand ParseClientCommand(const std::vector<std::string>& args);

@@ -59,10 +59,12 @@ TEST(ClientOptions, Errors) {
 
 TEST(ClientOptions, SocketFromConntrackdConfAndYaml) {
   std::string f1 = ::testing::TempDir() + "/ctd.conf";
-  std::ofstream(f1) << "General {\n\tUNIX {\n\t\tPath /var/run/ct.sock\n\t}\n}\n";
+  std::ofstream(f1)
+      << "General {\n\tUNIX {\n\t\tPath /var/run/ct.sock\n\t}\n}\n";
   EXPECT_EQ(SocketPathFromConfig(f1), "/var/run/ct.sock");
   std::string f2 = ::testing::TempDir() + "/ctc.yml";
-  std::ofstream(f2) << "# sample\nweb:\n  listen: x\ncontrol:\n  socket: \"/run/a.sock\"\n";
+  std::ofstream(f2)
+      << "# sample\nweb:\n  listen: x\ncontrol:\n  socket: \"/run/a.sock\"\n";
   EXPECT_EQ(SocketPathFromConfig(f2), "/run/a.sock");
   std::string f3 = ::testing::TempDir() + "/none.yml";
   std::ofstream(f3) << "web:\n  socket: /wrong\n";

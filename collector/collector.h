@@ -13,7 +13,9 @@ namespace ctcollect {
 
 class Collector : public SnapshotSource {
  public:
-  void Add(std::unique_ptr<NetnsWatcher> w) { watchers_.push_back(std::move(w)); }
+  void Add(std::unique_ptr<NetnsWatcher> w) {
+    watchers_.push_back(std::move(w));
+  }
   void Start();
   void Stop();
   void RequestResync();

@@ -40,8 +40,8 @@ std::optional<ControlRequest> ParseConntrackdRequest(std::string_view bytes) {
 std::optional<ControlRequest> ParseNativeRequest(std::string_view line,
                                                  std::string* error) {
   if (line.size() > kMaxRequestBytes) {
-    *error = "request longer than " + std::to_string(kMaxRequestBytes) +
-             " bytes";
+    *error =
+        "request longer than " + std::to_string(kMaxRequestBytes) + " bytes";
     return std::nullopt;
   }
   if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
@@ -117,10 +117,12 @@ std::optional<int> ParseNativeStatusLine(std::string_view line,
   if (ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
   std::string_view rest = line.substr(sp + 1);
   int code = 0;
-  auto [p2, ec2] = std::from_chars(rest.data(), rest.data() + rest.size(), code);
+  auto [p2, ec2] =
+      std::from_chars(rest.data(), rest.data() + rest.size(), code);
   if (ec2 != std::errc() || code < 100 || code > 599) return std::nullopt;
   size_t sp2 = rest.find(' ');
-  *reason = sp2 == std::string_view::npos ? "" : std::string(rest.substr(sp2 + 1));
+  *reason =
+      sp2 == std::string_view::npos ? "" : std::string(rest.substr(sp2 + 1));
   return code;
 }
 

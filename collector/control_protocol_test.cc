@@ -20,7 +20,8 @@ TEST(ControlProtocol, FramingTellsTheTwoProtocolsApart) {
   EXPECT_EQ(DetectFraming("CTC"), ControlFraming::kNative);
   EXPECT_EQ(DetectFraming("CTC1 stats\n"), ControlFraming::kNative);
   EXPECT_EQ(DetectFraming(IntBytes(21)), ControlFraming::kConntrackd);
-  EXPECT_EQ(DetectFraming(IntBytes(21).substr(0, 2)), ControlFraming::kNeedMore);
+  EXPECT_EQ(DetectFraming(IntBytes(21).substr(0, 2)),
+            ControlFraming::kNeedMore);
   // Every conntrackd code, and 'C' (67) itself, is a conntrackd request.
   for (int32_t c = 0; c < 256; ++c) {
     EXPECT_EQ(DetectFraming(IntBytes(c)), ControlFraming::kConntrackd) << c;
@@ -37,7 +38,8 @@ TEST(ControlProtocol, ConntrackdCode) {
 
 TEST(ControlProtocol, NativeRequests) {
   std::string err;
-  auto r = ParseNativeRequest("CTC1 flows format=xml netns=blue limit=5\n", &err);
+  auto r =
+      ParseNativeRequest("CTC1 flows format=xml netns=blue limit=5\n", &err);
   ASSERT_TRUE(r) << err;
   EXPECT_EQ(r->version, 1);
   EXPECT_EQ(r->verb, "flows");
@@ -54,8 +56,8 @@ TEST(ControlProtocol, MalformedNativeRequests) {
   std::string err;
   for (const std::string& bad : std::vector<std::string>{
            "CTC", "CTCx stats", "CTC0 stats", "CTC1", "CTC1 flows format",
-        "CTC1 flows =x", "CTC1 a\nb", std::string("CTC1 st\0ats", 11),
-        "CTC1 \x01verb", "XYZ1 stats", std::string(5000, 'a')}) {
+           "CTC1 flows =x", "CTC1 a\nb", std::string("CTC1 st\0ats", 11),
+           "CTC1 \x01verb", "XYZ1 stats", std::string(5000, 'a')}) {
     err.clear();
     EXPECT_FALSE(ParseNativeRequest(bad, &err)) << bad;
     EXPECT_FALSE(err.empty());
@@ -69,8 +71,9 @@ TEST(ControlProtocol, StatusLine) {
   std::string reason;
   int version = 0;
   EXPECT_EQ(NativeStatusLine(404, "no such netns"), "CTC1 404 no such netns\n");
-  EXPECT_EQ(ParseNativeStatusLine("CTC1 404 no such netns\n", &reason, &version),
-            404);
+  EXPECT_EQ(
+      ParseNativeStatusLine("CTC1 404 no such netns\n", &reason, &version),
+      404);
   EXPECT_EQ(reason, "no such netns");
   EXPECT_EQ(version, 1);
   EXPECT_FALSE(ParseNativeStatusLine("HTTP/1.1 200 OK", &reason, &version));

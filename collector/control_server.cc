@@ -34,7 +34,8 @@ sockaddr_un Address(const std::string& path) {
 bool Live(const sockaddr_un& a) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
-  bool live = connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) == 0;
+  bool live =
+      connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) == 0;
   close(fd);
   return live;
 }
@@ -85,8 +86,7 @@ ControlServer::ControlServer(const ControlServerOptions& opts,
                         " exists and is not a socket");
     }
     if (Live(addr)) {
-      throw ConfigError("another daemon is already listening on " +
-                        opts_.path);
+      throw ConfigError("another daemon is already listening on " + opts_.path);
     }
     unlink(opts_.path.c_str());  // stale: its daemon is gone
     Log(LogLevel::kInfo, "replaced stale control socket " + opts_.path);
@@ -105,7 +105,8 @@ ControlServer::ControlServer(const ControlServerOptions& opts,
     close(listen_fd_);
     throw std::system_error(e, std::generic_category(), "bind " + opts_.path);
   }
-  if (gid != static_cast<gid_t>(-1) && chown(opts_.path.c_str(), -1, gid) != 0) {
+  if (gid != static_cast<gid_t>(-1) &&
+      chown(opts_.path.c_str(), -1, gid) != 0) {
     int e = errno;
     close(listen_fd_);
     throw std::system_error(e, std::generic_category(), "chown " + opts_.path);
@@ -175,7 +176,8 @@ void ControlServer::AcceptLoop() {
 }
 
 void ControlServer::Serve(int fd) {
-  timeval snd{opts_.send_timeout_ms / 1000, (opts_.send_timeout_ms % 1000) * 1000};
+  timeval snd{opts_.send_timeout_ms / 1000,
+              (opts_.send_timeout_ms % 1000) * 1000};
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
   // Read the request against one deadline for all of it, so a client that
   // dribbles bytes cannot hold a thread longer than read_timeout_ms.
@@ -209,8 +211,8 @@ void ControlServer::Serve(int fd) {
     char chunk[1024];
     // Until the framing is known, and for a conntrackd request, read no
     // more than its 4 bytes; a native request is read in chunks.
-    size_t want = framing == ControlFraming::kNative ? sizeof(chunk)
-                                                     : 4 - buf.size();
+    size_t want =
+        framing == ControlFraming::kNative ? sizeof(chunk) : 4 - buf.size();
     ssize_t n = recv(fd, chunk, want, 0);
     if (n <= 0) {
       counters_.read_failed++;

@@ -28,9 +28,8 @@ inline int SeriesIndex(Family f, Proto p, uint8_t state) {
 
 // Upper bounds of the flow duration histogram: flows from milliseconds
 // (DNS) to the five days of TCP ESTABLISHED's default timeout and beyond.
-inline constexpr double kDurationBounds[] = {0.001, 0.01, 0.1,  1,     10,
-                                             60,    300,  1800, 3600,  21600,
-                                             86400, 432000};
+inline constexpr double kDurationBounds[] = {
+    0.001, 0.01, 0.1, 1, 10, 60, 300, 1800, 3600, 21600, 86400, 432000};
 inline constexpr int kNumDurationBounds =
     sizeof(kDurationBounds) / sizeof(kDurationBounds[0]);
 
@@ -74,8 +73,8 @@ class CounterShard {
   // --- writer side ---
   void AddEntry(uint16_t zone, Family f, Proto p, uint8_t state, int64_t d);
   void CountEvent(EventType t, Family f, Proto p) {
-    events_[static_cast<int>(t)][static_cast<int>(f)][static_cast<int>(p)]
-        .Add(1);
+    events_[static_cast<int>(t)][static_cast<int>(f)][static_cast<int>(p)].Add(
+        1);
   }
   void CountTransition(Proto p, uint8_t from, uint8_t to) {
     transitions_[static_cast<int>(p)][from][to].Add(1);
@@ -115,9 +114,9 @@ class CounterShard {
 
   // --- reader side (any thread) ---
   // Calls fn for every exported entries series (see ZoneBlock::seen).
-  void ForEachEntries(const std::function<void(uint16_t zone, Family, Proto,
-                                               uint8_t state, int64_t)>& fn)
-      const;
+  void ForEachEntries(
+      const std::function<void(uint16_t zone, Family, Proto, uint8_t state,
+                               int64_t)>& fn) const;
   int64_t Events(EventType t, Family f, Proto p) const {
     return events_[static_cast<int>(t)][static_cast<int>(f)]
                   [static_cast<int>(p)]
@@ -132,14 +131,17 @@ class CounterShard {
   int64_t FlowPackets(Family f, Proto p, int dir) const {
     return flow_packets_[static_cast<int>(f)][static_cast<int>(p)][dir].Get();
   }
-  int64_t StatusEntries(int bit_index) const { return status_[bit_index].Get(); }
+  int64_t StatusEntries(int bit_index) const {
+    return status_[bit_index].Get();
+  }
   // Non-cumulative count of bucket b (b == kNumDurationBounds: above all).
   int64_t DurationBucket(Family f, Proto p, int b) const {
     return duration_buckets_[static_cast<int>(f)][static_cast<int>(p)][b].Get();
   }
   double DurationSum(Family f, Proto p) const {
     return static_cast<double>(
-               duration_sum_us_[static_cast<int>(f)][static_cast<int>(p)].Get()) /
+               duration_sum_us_[static_cast<int>(f)][static_cast<int>(p)]
+                   .Get()) /
            1e6;
   }
   const SingleWriterCounter& flows_added() const { return flows_added_; }
@@ -157,9 +159,9 @@ class CounterShard {
  private:
   ZoneBlock* BlockFor(uint16_t zone);  // writer only
 
-  ZoneBlock* zone0_ = nullptr;                             // writer cache
-  std::unordered_map<uint16_t, ZoneBlock*> zone_index_;    // writer only
-  std::atomic<ZoneBlock*> head_{nullptr};                  // readers walk
+  ZoneBlock* zone0_ = nullptr;                           // writer cache
+  std::unordered_map<uint16_t, ZoneBlock*> zone_index_;  // writer only
+  std::atomic<ZoneBlock*> head_{nullptr};                // readers walk
   SingleWriterCounter events_[kNumEventTypes][kNumFamilies][kNumProtos];
   SingleWriterCounter transitions_[kNumProtos][kMaxStates][kMaxStates];
   SingleWriterCounter flow_bytes_[kNumFamilies][kNumProtos][2];

@@ -13,16 +13,16 @@ constexpr std::array<std::string_view, kMaxStates - 1> kTcpStates = {
     "NONE",       "SYN_SENT", "SYN_RECV",  "ESTABLISHED", "FIN_WAIT",
     "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT", "CLOSE",       "SYN_SENT2"};
 constexpr std::array<std::string_view, kMaxStates - 1> kSctpStates = {
-    "NONE",          "CLOSED",        "COOKIE_WAIT",       "COOKIE_ECHOED",
-    "ESTABLISHED",   "SHUTDOWN_SENT", "SHUTDOWN_RECD",     "SHUTDOWN_ACK_SENT",
+    "NONE",           "CLOSED",         "COOKIE_WAIT",   "COOKIE_ECHOED",
+    "ESTABLISHED",    "SHUTDOWN_SENT",  "SHUTDOWN_RECD", "SHUTDOWN_ACK_SENT",
     "HEARTBEAT_SENT", "HEARTBEAT_ACKED"};
 constexpr std::array<std::string_view, kMaxStates - 1> kDccpStates = {
     "NONE",     "REQUEST", "RESPOND",  "PARTOPEN", "OPEN",
     "CLOSEREQ", "CLOSING", "TIMEWAIT", "IGNORE",   "INVALID"};
 
 constexpr std::array<std::string_view, kNumProtos> kProtoNames = {
-    "tcp", "udp", "udplite", "icmp", "icmpv6", "sctp", "dccp", "gre",
-    "generic"};
+    "tcp",  "udp",  "udplite", "icmp",   "icmpv6",
+    "sctp", "dccp", "gre",     "generic"};
 
 }  // namespace
 
@@ -47,9 +47,7 @@ std::string_view FamilyName(Family f) {
   return f == Family::kIpv4 ? "ipv4" : "ipv6";
 }
 
-std::string_view ProtoName(Proto p) {
-  return kProtoNames[static_cast<int>(p)];
-}
+std::string_view ProtoName(Proto p) { return kProtoNames[static_cast<int>(p)]; }
 
 std::string_view EventTypeName(EventType t) {
   switch (t) {

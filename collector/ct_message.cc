@@ -1,13 +1,13 @@
 #include "collector/ct_message.h"
 
-#include "collector/nl_attr.h"
-
-#include <cstring>
-
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+
+#include <cstring>
+
+#include "collector/nl_attr.h"
 
 namespace ctcollect {
 namespace {

@@ -19,8 +19,8 @@ struct CtMessage {
   EventType type = EventType::kNew;  // kUpdate: CT_NEW without CREATE|EXCL
   Family family = Family::kIpv4;
   Proto proto = Proto::kGeneric;
-  uint8_t l4proto = 0;   // the IP protocol number itself
-  uint8_t state = 0;     // index into StateName(proto, ...)
+  uint8_t l4proto = 0;     // the IP protocol number itself
+  uint8_t state = 0;       // index into StateName(proto, ...)
   bool has_state = false;  // the message carried CTA_PROTOINFO
   bool has_zone = false;
   bool has_mark = false;
@@ -34,7 +34,7 @@ struct CtMessage {
   uint32_t id = 0;
   uint32_t status = 0;
   uint32_t mark = 0;
-  uint32_t timeout = 0;  // seconds left
+  uint32_t timeout = 0;          // seconds left
   uint64_t packets[2] = {0, 0};  // [original, reply]
   uint64_t bytes[2] = {0, 0};
   uint64_t start_ns = 0;  // CTA_TIMESTAMP_START / _STOP, ns since the epoch

@@ -1,5 +1,4 @@
 #include "collector/ct_message.h"
-#include "collector/nl_attr.h"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "collector/nl_attr.h"
 #include "collector/testing/nl_builder.h"
 
 namespace ctcollect {
@@ -161,7 +161,7 @@ struct Parsed {
 
 Parsed ParseAll(const std::vector<uint8_t>& data) {
   Parsed p;
-    ForEachMsg(data.data(), data.size(), [&](const nlmsghdr* nlh) {
+  ForEachMsg(data.data(), data.size(), [&](const nlmsghdr* nlh) {
     if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
       ++p.messages;
       auto m = ParseCtMessage(nlh);
@@ -195,7 +195,7 @@ TEST(ParseCtMessageCaptured, RealTcpConnectionEvents) {
 TEST(ParseCtMessageCaptured, RealAccountingOnDestroy) {
   auto data = ReadFile("events_tcp_v4_acct.nlmsg");
   ASSERT_FALSE(data.empty());
-    bool saw_counters = false;
+  bool saw_counters = false;
   ForEachMsg(data.data(), data.size(), [&](const nlmsghdr* nlh) {
     auto m = ParseCtMessage(nlh);
     if (m && m->type == EventType::kDestroy) {

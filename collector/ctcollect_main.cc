@@ -28,9 +28,9 @@ int Fail(const std::string& msg) {
 // Sends a request and copies the body to stdout.
 int Run(const std::string& socket, const std::string& verb,
         const std::map<std::string, std::string>& args) {
-  auto r = ctcollect::ControlRequestTo(socket, verb, args, [](std::string_view c) {
-    std::fwrite(c.data(), 1, c.size(), stdout);
-  });
+  auto r = ctcollect::ControlRequestTo(
+      socket, verb, args,
+      [](std::string_view c) { std::fwrite(c.data(), 1, c.size(), stdout); });
   std::fflush(stdout);
   return r.error.empty() ? 0 : Fail(r.error);
 }
@@ -71,9 +71,9 @@ int main(int argc, char** argv) {
       std::printf("ctcollect %s\n", ctcollect::kVersion);
       return 0;
     case A::kStats:
-      return Run(socket, "conntrackd",
-                 {{"code", std::to_string(
-                               ctcollect::StatsSectionCode(cmd.section))}});
+      return Run(
+          socket, "conntrackd",
+          {{"code", std::to_string(ctcollect::StatsSectionCode(cmd.section))}});
     case A::kStatsJson:
       return Run(socket, "stats", {{"format", "json"}});
     case A::kTop:

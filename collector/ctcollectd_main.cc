@@ -93,7 +93,8 @@ int main(int argc, char** argv) {
 
     HttpOptions hopts;
     for (const auto& l : opts.listen_addresses) {
-      hopts.listen.push_back(ListenAddressToCivetweb("--web.listen-address", l));
+      hopts.listen.push_back(
+          ListenAddressToCivetweb("--web.listen-address", l));
     }
     hopts.telemetry_path = opts.telemetry_path;
     hopts.version = kVersion;
@@ -123,8 +124,8 @@ int main(int argc, char** argv) {
       collector.RequestResync();
       continue;
     }
-    Log(LogLevel::kInfo, std::string("signal ") + strsignal(sig) +
-                             ", shutting down");
+    Log(LogLevel::kInfo,
+        std::string("signal ") + strsignal(sig) + ", shutting down");
     break;
   }
   control.reset();

@@ -163,16 +163,15 @@ bool DumpReader::Fill(Batch* b) {
     b->bytes.resize(at + static_cast<size_t>(n));
     // The end of the dump is the last message of a datagram.
     bool ended = false;
-    ForEachMsg(b->bytes.data() + at, static_cast<size_t>(n),
-               [&](const nlmsghdr* nlh) {
-                 if (nlh->nlmsg_seq == seq &&
-                     (nlh->nlmsg_type == NLMSG_DONE ||
-                      nlh->nlmsg_type == NLMSG_ERROR)) {
-                   ended = true;
-                   return false;
-                 }
-                 return true;
-               });
+    ForEachMsg(
+        b->bytes.data() + at, static_cast<size_t>(n), [&](const nlmsghdr* nlh) {
+          if (nlh->nlmsg_seq == seq && (nlh->nlmsg_type == NLMSG_DONE ||
+                                        nlh->nlmsg_type == NLMSG_ERROR)) {
+            ended = true;
+            return false;
+          }
+          return true;
+        });
     if (ended) return true;
   }
   return false;

@@ -43,7 +43,8 @@ std::error_code DumpFlows(const NetnsHandle& ns, const FlowSink& sink) {
   nfct_callback_register(h, NFCT_T_ALL, OnFlow, &st);
   uint32_t family = AF_UNSPEC;
   int r = nfct_query(h, NFCT_Q_DUMP, &family);
-  if (r < 0 && !st.stopped) ec = std::error_code(errno, std::generic_category());
+  if (r < 0 && !st.stopped)
+    ec = std::error_code(errno, std::generic_category());
   nfct_close(h);
   return ec;
 }

@@ -30,7 +30,8 @@ std::optional<T> Number(const std::string& s, uint64_t max) {
 }
 
 std::string Upper(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char& c : s)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
 }
 
@@ -111,7 +112,8 @@ std::optional<FlowFilter> ParseFlowFilter(
             f.generic = true;
           } else {
             for (int n = 0; n < 256; ++n) {
-              if (ProtoFromNumber(static_cast<uint8_t>(n)) == static_cast<Proto>(p)) {
+              if (ProtoFromNumber(static_cast<uint8_t>(n)) ==
+                  static_cast<Proto>(p)) {
                 f.l4proto = static_cast<uint8_t>(n);
                 break;
               }
@@ -125,7 +127,8 @@ std::optional<FlowFilter> ParseFlowFilter(
         f.l4proto = *n;
       }
     } else if (k == "state") {
-      if (v.empty() || v.size() > 32) return bad(k, "a state name such as ESTABLISHED");
+      if (v.empty() || v.size() > 32)
+        return bad(k, "a state name such as ESTABLISHED");
       f.state = Upper(v);
     } else if (k == "ct_zone") {
       auto n = Number<uint16_t>(v, 65535);
@@ -175,16 +178,19 @@ bool FlowFilter::Matches(const nf_conntrack* ct) const {
                : proto == Proto::kSctp ? ATTR_SCTP_STATE
                : proto == Proto::kDccp ? ATTR_DCCP_STATE
                                        : -1;
-    if (attr < 0 || nfct_attr_is_set(ct, static_cast<nf_conntrack_attr>(attr)) <= 0) {
+    if (attr < 0 ||
+        nfct_attr_is_set(ct, static_cast<nf_conntrack_attr>(attr)) <= 0) {
       return false;
     }
-    if (StateName(proto, nfct_get_attr_u8(ct, static_cast<nf_conntrack_attr>(attr))) !=
-        *state) {
+    if (StateName(proto, nfct_get_attr_u8(ct, static_cast<nf_conntrack_attr>(
+                                                  attr))) != *state) {
       return false;
     }
   }
   if (zone) {
-    uint16_t z = nfct_attr_is_set(ct, ATTR_ZONE) > 0 ? nfct_get_attr_u16(ct, ATTR_ZONE) : 0;
+    uint16_t z = nfct_attr_is_set(ct, ATTR_ZONE) > 0
+                     ? nfct_get_attr_u16(ct, ATTR_ZONE)
+                     : 0;
     if (z != *zone) return false;
   }
   if (src && !src->Contains(af, OrigAddr(ct, af, true))) return false;

@@ -14,8 +14,8 @@ struct nf_conntrack;
 namespace ctcollect {
 
 struct Cidr {
-  int af = 0;              // AF_INET or AF_INET6
-  uint8_t addr[16] = {};   // network order, host bits cleared
+  int af = 0;             // AF_INET or AF_INET6
+  uint8_t addr[16] = {};  // network order, host bits cleared
   int prefix = 0;
   bool Contains(int af, const void* a) const;
 };
@@ -28,7 +28,7 @@ struct FlowFilter {
   bool generic = false;            // protocol=generic: any untracked protocol
   std::optional<std::string> state;
   std::optional<uint16_t> zone;
-  std::optional<Cidr> src, dst;    // original direction
+  std::optional<Cidr> src, dst;  // original direction
   std::optional<uint16_t> sport, dport;
   std::optional<uint32_t> mark;
   uint32_t mark_mask = 0xffffffff;

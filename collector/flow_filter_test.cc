@@ -12,7 +12,8 @@ namespace {
 using CtPtr = std::unique_ptr<nf_conntrack, decltype(&nfct_destroy)>;
 
 CtPtr Flow4(const char* src, const char* dst, uint8_t l4, uint16_t sport,
-            uint16_t dport, uint32_t mark = 0, int zone = -1, int tcp_state = -1) {
+            uint16_t dport, uint32_t mark = 0, int zone = -1,
+            int tcp_state = -1) {
   CtPtr ct(nfct_new(), nfct_destroy);
   nfct_set_attr_u8(ct.get(), ATTR_L3PROTO, AF_INET);
   in_addr a;
@@ -24,8 +25,10 @@ CtPtr Flow4(const char* src, const char* dst, uint8_t l4, uint16_t sport,
   nfct_set_attr_u16(ct.get(), ATTR_PORT_SRC, htons(sport));
   nfct_set_attr_u16(ct.get(), ATTR_PORT_DST, htons(dport));
   nfct_set_attr_u32(ct.get(), ATTR_MARK, mark);
-  if (zone >= 0) nfct_set_attr_u16(ct.get(), ATTR_ZONE, static_cast<uint16_t>(zone));
-  if (tcp_state >= 0) nfct_set_attr_u8(ct.get(), ATTR_TCP_STATE, static_cast<uint8_t>(tcp_state));
+  if (zone >= 0)
+    nfct_set_attr_u16(ct.get(), ATTR_ZONE, static_cast<uint16_t>(zone));
+  if (tcp_state >= 0)
+    nfct_set_attr_u8(ct.get(), ATTR_TCP_STATE, static_cast<uint8_t>(tcp_state));
   return ct;
 }
 
@@ -37,7 +40,8 @@ FlowFilter F(std::map<std::string, std::string> p) {
 }
 
 TEST(FlowFilter, MatchesEachCriterion) {
-  auto ct = Flow4("198.18.0.7", "198.19.0.1", IPPROTO_TCP, 1000, 5432, 0x42, 3, 3);
+  auto ct =
+      Flow4("198.18.0.7", "198.19.0.1", IPPROTO_TCP, 1000, 5432, 0x42, 3, 3);
   EXPECT_TRUE(F({}).Matches(ct.get()));
   EXPECT_TRUE(F({{"family", "ipv4"}}).Matches(ct.get()));
   EXPECT_FALSE(F({{"family", "ipv6"}}).Matches(ct.get()));

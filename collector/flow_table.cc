@@ -14,8 +14,8 @@ size_t FlowTable::Slot(uint32_t id) const {
   // Conntrack ids are already hashes in current kernels, but older kernels
   // hand out pointer-derived or sequential ids: Fibonacci hashing spreads
   // either over the table.
-  return static_cast<size_t>((static_cast<uint64_t>(id) * 0x9E3779B97F4A7C15ull) >>
-                             (64 - shift_));
+  return static_cast<size_t>(
+      (static_cast<uint64_t>(id) * 0x9E3779B97F4A7C15ull) >> (64 - shift_));
 }
 
 FlowRecord* FlowTable::Find(uint32_t id) {
@@ -61,8 +61,8 @@ void FlowTable::Erase(FlowRecord* r) {
     FlowRecord& cur = slots_[i];
     if (!cur.used()) return;
     size_t home = Slot(cur.id);
-    bool movable = (i > hole) ? (home <= hole || home > i)
-                              : (home <= hole && home > i);
+    bool movable =
+        (i > hole) ? (home <= hole || home > i) : (home <= hole && home > i);
     if (movable) {
       slots_[hole] = cur;
       cur.meta = 0;

@@ -20,8 +20,8 @@ namespace ctcollect {
 struct FlowRecord {
   uint32_t id;
   uint16_t zone;
-  uint8_t meta;   // kUsed | kDead | kTouched | family bit | protocol (4 bits)
-  uint8_t state;  // index into StateName(proto, ...)
+  uint8_t meta;    // kUsed | kDead | kTouched | family bit | protocol (4 bits)
+  uint8_t state;   // index into StateName(proto, ...)
   uint32_t since;  // monotonic seconds of the last state change
   // Dump generation that last confirmed this flow, modulo 2^16: a flow
   // that missed a complete dump is swept at its end, so live flows are
@@ -46,9 +46,9 @@ struct FlowRecord {
   uint8_t family() const { return (meta & kFamilyBit) ? 1 : 0; }
   uint8_t proto() const { return meta & kProtoMask; }
   void set_class(uint8_t family, uint8_t proto) {
-    meta = static_cast<uint8_t>((meta & (kUsed | kDead | kTouched)) |
-                                (family ? kFamilyBit : 0) |
-                                (proto & kProtoMask));
+    meta =
+        static_cast<uint8_t>((meta & (kUsed | kDead | kTouched)) |
+                             (family ? kFamilyBit : 0) | (proto & kProtoMask));
   }
 };
 static_assert(sizeof(FlowRecord) == 16, "FlowRecord must stay compact");

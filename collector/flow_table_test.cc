@@ -41,8 +41,7 @@ TEST(FlowTable, MatchesAModelUnderRandomOperations) {
   std::unordered_set<uint32_t> model;
   std::mt19937 rng(1234);
   for (int i = 0; i < 200000; ++i) {
-    uint32_t id = (i % 3 == 0) ? static_cast<uint32_t>(i / 3)
-                               : rng() % 50000;
+    uint32_t id = (i % 3 == 0) ? static_cast<uint32_t>(i / 3) : rng() % 50000;
     if (rng() % 3 == 0) {
       FlowRecord* r = t.Find(id);
       ASSERT_EQ(r != nullptr, model.count(id) == 1) << id;

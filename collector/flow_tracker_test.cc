@@ -1,7 +1,6 @@
 #include "collector/flow_tracker.h"
 
 #include <gtest/gtest.h>
-
 #include <linux/netfilter/nf_conntrack_common.h>
 
 #include <map>
@@ -10,9 +9,8 @@
 namespace ctcollect {
 namespace {
 
-CtMessage Msg(EventType t, uint32_t id, Proto p = Proto::kTcp,
-              int state = -1, uint16_t zone = 0,
-              Family f = Family::kIpv4) {
+CtMessage Msg(EventType t, uint32_t id, Proto p = Proto::kTcp, int state = -1,
+              uint16_t zone = 0, Family f = Family::kIpv4) {
   CtMessage m;
   m.type = t;
   m.id = id;
@@ -75,7 +73,8 @@ TEST_F(FlowTrackerTest, TcpLifecycleMovesBetweenBuckets) {
   Event(Msg(EventType::kDestroy, 1));
   EXPECT_EQ(Total(), 0);
   EXPECT_EQ(tracker_.live_flows(), 0u);
-  EXPECT_EQ(counters_.Events(EventType::kUpdate, Family::kIpv4, Proto::kTcp), 5);
+  EXPECT_EQ(counters_.Events(EventType::kUpdate, Family::kIpv4, Proto::kTcp),
+            5);
 }
 
 TEST_F(FlowTrackerTest, EveryTcpStateTransitionIsCounted) {
@@ -160,7 +159,7 @@ TEST_F(FlowTrackerTest, DumpCorrectsAStateWhoseUpdateWasLost) {
 TEST_F(FlowTrackerTest, DestroyDuringDumpBeatsAStaleDumpEntry) {
   Event(Msg(EventType::kNew, 1, Proto::kUdp));
   tracker_.BeginDump();
-  Event(Msg(EventType::kDestroy, 1));           // kernel destroyed it...
+  Event(Msg(EventType::kDestroy, 1));            // kernel destroyed it...
   Dumped(Msg(EventType::kNew, 1, Proto::kUdp));  // ...after dumping it
   // A flow destroyed before we ever knew it, also reported by the dump.
   Event(Msg(EventType::kDestroy, 2));
@@ -173,7 +172,8 @@ TEST_F(FlowTrackerTest, DestroyDuringDumpBeatsAStaleDumpEntry) {
 
 TEST_F(FlowTrackerTest, CreatedDuringDumpSurvivesTheSweep) {
   tracker_.BeginDump();
-  Event(Msg(EventType::kNew, 5, Proto::kTcp, kSynSent));  // after the dump passed
+  Event(
+      Msg(EventType::kNew, 5, Proto::kTcp, kSynSent));  // after the dump passed
   tracker_.EndDump(true);
   EXPECT_EQ((Gauges()[{0, Proto::kTcp, kSynSent}]), 1);
 }

@@ -94,8 +94,9 @@ bool ParseOne(const nlmsghdr* nlh, KernelStats* out) {
 
 std::string_view KernelStatName(KernelStat s) {
   static constexpr std::string_view kNames[kNumKernelStats] = {
-      "found", "invalid",        "insert",        "insert_failed", "drop",
-      "early_drop", "error", "search_restart", "clash_resolve", "chaintoolong"};
+      "found",         "invalid",     "insert", "insert_failed",
+      "drop",          "early_drop",  "error",  "search_restart",
+      "clash_resolve", "chaintoolong"};
   return kNames[static_cast<int>(s)];
 }
 

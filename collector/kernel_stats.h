@@ -48,8 +48,7 @@ size_t BuildStatsRequest(void* buf, uint32_t seq);
 // Parses a buffer of reply messages, adding what it finds to *out.
 // Returns false for malformed bytes (then *out holds what parsed so far).
 // *done is set when NLMSG_DONE or an NLMSG_ERROR is seen.
-bool ParseStatsReply(const void* buf, size_t len, KernelStats* out,
-                     bool* done);
+bool ParseStatsReply(const void* buf, size_t len, KernelStats* out, bool* done);
 
 // Runs both requests on `sock` (blocking, with a receive timeout) and
 // returns the combined result.

@@ -40,8 +40,8 @@ bool RateLimitedLog::Log(std::string_view msg) {
     }
     line.assign(msg);
     if (suppressed_ > 0) {
-      line += " (" + std::to_string(suppressed_) +
-              " more since the last report)";
+      line +=
+          " (" + std::to_string(suppressed_) + " more since the last report)";
     }
     suppressed_ = 0;
     last_ = now;

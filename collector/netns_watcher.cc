@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cerrno>
+#include <cstdio>
 
 #include "collector/ct_message.h"
 #include "collector/nl_attr.h"
@@ -45,9 +45,11 @@ double UnixNow() {
 NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
     : ns_(std::move(ns)),
       opts_(opts),
-      where_(ns_.label().empty() ? "own netns" : "netns \"" + ns_.label() + "\"") {
+      where_(ns_.label().empty() ? "own netns"
+                                 : "netns \"" + ns_.label() + "\"") {
   std::unique_ptr<NetlinkSocket> dump_socket;
-  dump_entries_.reserve(256);  {
+  dump_entries_.reserve(256);
+  {
     ScopedNetns in(ns_);
     if (in.error()) throw std::system_error(in.error(), "enter " + where_);
     events_ = OpenOrThrow(kEventGroups, "ctnetlink event socket in " + where_);
@@ -59,10 +61,10 @@ NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
   size_t got = events_->SetReceiveBuffer(opts_.buffer_size);
   rcvbuf_.store(static_cast<int64_t>(got));
   if (got < opts_.buffer_size) {
-    Log(LogLevel::kWarn, where_ + ": netlink receive buffer is " +
-                             std::to_string(got) + " bytes, less than the " +
-                             std::to_string(opts_.buffer_size) +
-                             " asked for (no CAP_NET_ADMIN for SO_RCVBUFFORCE?)");
+    Log(LogLevel::kWarn,
+        where_ + ": netlink receive buffer is " + std::to_string(got) +
+            " bytes, less than the " + std::to_string(opts_.buffer_size) +
+            " asked for (no CAP_NET_ADMIN for SO_RCVBUFFORCE?)");
   }
   dump_socket->SetReceiveBuffer(4u << 20);
   if (auto ec = events_->SetNonBlocking()) throw std::system_error(ec);
@@ -86,16 +88,18 @@ void NetnsWatcher::WarnAboutEventSysctl() {
   fclose(f);
   if (mode == 0) {
     Log(LogLevel::kWarn,
-        where_ + ": net.netfilter.nf_conntrack_events=0, the kernel sends no "
-                 "conntrack events; figures change only at resync dumps");
+        where_ +
+            ": net.netfilter.nf_conntrack_events=0, the kernel sends no "
+            "conntrack events; figures change only at resync dumps");
   } else if (mode == 2) {
     // The kernel gives a flow its event cache only if a listener exists
     // when the flow is created: flows older than the daemon never send
     // UPDATE or DESTROY, and only the resync dumps see them go.
     Log(LogLevel::kInfo,
-        where_ + ": net.netfilter.nf_conntrack_events=2: flows created before "
-                 "ctcollectd started send no events and are reconciled by "
-                 "the resync dumps (set it to 1 to have events for all flows)");
+        where_ +
+            ": net.netfilter.nf_conntrack_events=2: flows created before "
+            "ctcollectd started send no events and are reconciled by "
+            "the resync dumps (set it to 1 to have events for all flows)");
   }
 }
 
@@ -119,7 +123,8 @@ void NetnsWatcher::EnableAccounting() {
     bool ok = fputs("1\n", f) >= 0;
     ok = (fclose(f) == 0) && ok;
     Log(ok ? LogLevel::kNotice : LogLevel::kWarn,
-        where_ + (ok ? ": set net.netfilter." : ": could not set net.netfilter.") +
+        where_ +
+            (ok ? ": set net.netfilter." : ": could not set net.netfilter.") +
             name + "=1 (was " + std::to_string(v) + ")");
   }
 }
@@ -129,7 +134,9 @@ NetnsWatcher::~NetnsWatcher() {
   if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-void NetnsWatcher::Start() { thread_ = std::thread([this] { Run(); }); }
+void NetnsWatcher::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void NetnsWatcher::Wake() {
   uint64_t v = 1;
@@ -170,9 +177,9 @@ void NetnsWatcher::Run() {
                      {dump_->fd(), POLLIN, 0}};
     int nfds = tracker_.dumping() ? 3 : 2;
     if (poll(fds, nfds, timeout_ms) < 0 && errno != EINTR) {
-      Log(LogLevel::kError, where_ + ": poll: " +
-                                std::error_code(errno, std::generic_category())
-                                    .message());
+      Log(LogLevel::kError,
+          where_ + ": poll: " +
+              std::error_code(errno, std::generic_category()).message());
     }
     if (fds[0].revents & POLLIN) {
       uint64_t v;
@@ -256,7 +263,8 @@ void NetnsWatcher::OnOverrun() {
   size_t cur = events_->ReceiveBuffer() / 2;  // the kernel reports double
   std::string grown;
   if (cur < opts_.buffer_max) {
-    size_t want = std::min(std::max(cur * 2, opts_.buffer_size), opts_.buffer_max);
+    size_t want =
+        std::min(std::max(cur * 2, opts_.buffer_size), opts_.buffer_max);
     size_t got = events_->SetReceiveBuffer(want);
     rcvbuf_.store(static_cast<int64_t>(got));
     grown = ", receive buffer now " + std::to_string(got) + " bytes";
@@ -265,8 +273,9 @@ void NetnsWatcher::OnOverrun() {
             std::to_string(opts_.buffer_max) +
             " bytes (raise --netlink.buffer-max)";
   }
-  overrun_log_.Log(where_ + ": netlink overrun, conntrack events lost; "
-                            "resyncing with a dump" +
+  overrun_log_.Log(where_ +
+                   ": netlink overrun, conntrack events lost; "
+                   "resyncing with a dump" +
                    grown);
   resync_pending_ = true;
   pending_reason_ = ResyncReason::kOverrun;
@@ -389,9 +398,9 @@ void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
   for (int t = 0; t < kNumEventTypes; ++t) {
     for (int f = 0; f < kNumFamilies; ++f) {
       for (int p = 0; p < kNumProtos; ++p) {
-        out->events[t][f][p] = counters_.Events(
-            static_cast<EventType>(t), static_cast<Family>(f),
-            static_cast<Proto>(p));
+        out->events[t][f][p] =
+            counters_.Events(static_cast<EventType>(t), static_cast<Family>(f),
+                             static_cast<Proto>(p));
         if (t == 0) {
           for (int b = 0; b <= kNumDurationBounds; ++b) {
             out->flow_duration_buckets[f][p][b] = counters_.DurationBucket(

@@ -88,7 +88,7 @@ class NetnsWatcher {
   FlowTracker tracker_{&counters_};
   BatchReceiver event_batch_{64, 8192};
   std::vector<DumpReader::Batch> dump_batches_;  // reused between takes
-  std::vector<CtMessage> dump_entries_;  // parsed, applied as one batch
+  std::vector<CtMessage> dump_entries_;          // parsed, applied as one batch
   uint32_t dump_seq_ = 0;
 
   // Ingest-thread state.

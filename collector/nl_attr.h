@@ -12,11 +12,15 @@
 
 namespace ctcollect {
 
-inline uint16_t AttrType(const nlattr* a) { return a->nla_type & NLA_TYPE_MASK; }
+inline uint16_t AttrType(const nlattr* a) {
+  return a->nla_type & NLA_TYPE_MASK;
+}
 inline const void* AttrPayload(const nlattr* a) {
   return reinterpret_cast<const char*>(a) + NLA_HDRLEN;
 }
-inline size_t AttrPayloadLen(const nlattr* a) { return a->nla_len - NLA_HDRLEN; }
+inline size_t AttrPayloadLen(const nlattr* a) {
+  return a->nla_len - NLA_HDRLEN;
+}
 
 // Unaligned-safe reads of fixed-size payloads (host order as stored).
 inline uint8_t AttrU8(const nlattr* a) {

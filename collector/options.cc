@@ -68,9 +68,10 @@ size_t ParseByteSize(std::string_view flag, std::string_view v) {
   if (!n) Fail(flag, v, "expected a size such as 16777216, 16M or 16MiB");
   std::string_view unit = v.substr(i);
   static const std::map<std::string_view, uint64_t> kUnits = {
-      {"", 1},          {"B", 1},          {"K", 1ull << 10},
-      {"KiB", 1ull << 10}, {"M", 1ull << 20}, {"MiB", 1ull << 20},
-      {"G", 1ull << 30},   {"GiB", 1ull << 30}};
+      {"", 1},           {"B", 1},
+      {"K", 1ull << 10}, {"KiB", 1ull << 10},
+      {"M", 1ull << 20}, {"MiB", 1ull << 20},
+      {"G", 1ull << 30}, {"GiB", 1ull << 30}};
   auto it = kUnits.find(unit);
   if (it == kUnits.end()) Fail(flag, v, "unknown unit (use K, M, G)");
   if (*n > (1ull << 31) / it->second) Fail(flag, v, "larger than 2 GiB");
@@ -134,7 +135,8 @@ DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args) {
        }},
       {"--control.socket",
        [&](auto f, auto v) {
-         if (v.empty() || v.front() != '/') Fail(f, v, "must be an absolute path");
+         if (v.empty() || v.front() != '/')
+           Fail(f, v, "must be an absolute path");
          o.control_socket = std::string(v);
        }},
       {"--control.socket-group",

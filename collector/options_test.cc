@@ -5,7 +5,9 @@
 namespace ctcollect {
 namespace {
 
-DaemonOptions Parse(std::vector<std::string> a) { return ParseDaemonOptions(a); }
+DaemonOptions Parse(std::vector<std::string> a) {
+  return ParseDaemonOptions(a);
+}
 
 TEST(DaemonOptions, Defaults) {
   DaemonOptions o = Parse({});
@@ -17,11 +19,11 @@ TEST(DaemonOptions, Defaults) {
 }
 
 TEST(DaemonOptions, BothFlagSyntaxesAndRepeats) {
-  DaemonOptions o = Parse({"--web.listen-address=127.0.0.1:1", "--web.listen-address",
-                           "[::1]:2", "--netns", "a", "--netns=/proc/1/ns/net",
-                           "--resync-interval=1m30s", "--netlink.buffer-size=8M",
-                           "--netlink.buffer-max=1GiB", "--log.level=debug",
-                           "--web.telemetry-path=/m"});
+  DaemonOptions o = Parse(
+      {"--web.listen-address=127.0.0.1:1", "--web.listen-address", "[::1]:2",
+       "--netns", "a", "--netns=/proc/1/ns/net", "--resync-interval=1m30s",
+       "--netlink.buffer-size=8M", "--netlink.buffer-max=1GiB",
+       "--log.level=debug", "--web.telemetry-path=/m"});
   EXPECT_EQ(o.listen_addresses.size(), 2u);
   EXPECT_EQ(o.netns, (std::vector<std::string>{"a", "/proc/1/ns/net"}));
   EXPECT_EQ(o.resync_interval, std::chrono::seconds(90));
@@ -58,7 +60,8 @@ TEST(DaemonOptions, ErrorMessagesNameTheFlag) {
     Parse({"--resync-interval=abc"});
     FAIL();
   } catch (const ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find("--resync-interval"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("--resync-interval"),
+              std::string::npos);
   }
 }
 

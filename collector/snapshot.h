@@ -29,7 +29,7 @@ struct TransitionSample {
 };
 
 struct NetnsSnapshot {
-  std::string netns;  // the --netns label; "" for the daemon's own
+  std::string netns;   // the --netns label; "" for the daemon's own
   bool ready = false;  // the first dump has completed
   bool events_up = false;
   bool dump_up = false;
@@ -52,7 +52,7 @@ struct NetnsSnapshot {
   int64_t parse_errors = 0;
   int64_t destroy_unknown = 0;
   std::array<int64_t, kNumResyncReasons> resyncs{};
-  double last_dump_seconds = 0;        // duration of the last complete dump
+  double last_dump_seconds = 0;         // duration of the last complete dump
   double last_resync_unix_seconds = 0;  // when it completed
   int64_t table_entries = 0;
   int64_t table_bytes = 0;

@@ -75,7 +75,8 @@ std::string RenderTop(const TopSample& cur, const TopSample* prev,
       if (it != prev->end()) p = &it->second;
     }
     auto rate = [&](int64_t now, int64_t before) {
-      return p && seconds > 0 ? static_cast<double>(now - before) / seconds : 0.0;
+      return p && seconds > 0 ? static_cast<double>(now - before) / seconds
+                              : 0.0;
     };
     std::snprintf(b, sizeof(b),
                   "  events/s: new %.1f  update %.1f  destroy %.1f   "
@@ -134,7 +135,8 @@ int RunTop(const std::string& socket) {
   auto prev_time = std::chrono::steady_clock::now();
   for (;;) {
     std::string body;
-    ClientResult r = ControlRequestBody(socket, "stats", {{"format", "flat"}}, &body);
+    ClientResult r =
+        ControlRequestBody(socket, "stats", {{"format", "flat"}}, &body);
     if (!r.error.empty()) {
       std::fprintf(stderr, "ctcollect: %s\n", r.error.c_str());
       return 1;
@@ -142,8 +144,9 @@ int RunTop(const std::string& socket) {
     auto now = std::chrono::steady_clock::now();
     TopSample cur = ParseFlatStats(body);
     double secs = std::chrono::duration<double>(now - prev_time).count();
-    std::string screen = "\033[H\033[2J" +
-                         RenderTop(cur, have_prev ? &prev : nullptr, secs, socket);
+    std::string screen =
+        "\033[H\033[2J" +
+        RenderTop(cur, have_prev ? &prev : nullptr, secs, socket);
     ssize_t w = write(STDOUT_FILENO, screen.data(), screen.size());
     (void)w;
     prev = std::move(cur);

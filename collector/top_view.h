@@ -12,7 +12,8 @@
 namespace ctcollect {
 
 struct TopNetns {
-  std::map<std::pair<std::string, std::string>, int64_t> entries;  // proto,state
+  std::map<std::pair<std::string, std::string>, int64_t>
+      entries;  // proto,state
   int64_t events_new = 0, events_update = 0, events_destroy = 0;
   std::optional<int64_t> kernel_entries, limit;
   int64_t overruns = 0;

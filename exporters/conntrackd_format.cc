@@ -1,7 +1,7 @@
 #include "exporters/conntrackd_format.h"
 
-#include <cstdarg>
 #include <algorithm>
+#include <cstdarg>
 #include <cstdio>
 
 namespace ctcollect {
@@ -15,11 +15,14 @@ std::string Printf(const char* fmt, ...) {
   int n = std::vsnprintf(buf, sizeof(buf), fmt, ap);
   va_end(ap);
   if (n < 0) return "";
-  return std::string(buf, static_cast<size_t>(std::min<int>(n, sizeof(buf) - 1)));
+  return std::string(buf,
+                     static_cast<size_t>(std::min<int>(n, sizeof(buf) - 1)));
 }
 
 // conntrackd's counters are 32-bit (%12u): print ours as it would, wrapped.
-unsigned U32(int64_t v) { return static_cast<unsigned>(static_cast<uint64_t>(v)); }
+unsigned U32(int64_t v) {
+  return static_cast<unsigned>(static_cast<uint64_t>(v));
+}
 
 struct Totals {
   int64_t active = 0, added = 0, updated = 0, removed = 0;

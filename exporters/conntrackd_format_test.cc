@@ -66,16 +66,20 @@ TEST(ConntrackdFormat, RuntimeGolden) {
             "\tflush kernel table:\t\t           0\n"
             "\tresync with kernel table:\t           1\n"
             "\tcurrent buffer size (in bytes):\t      524284\n\n");
-  EXPECT_NE(r.find("\tlocal read failed:\t\t           2\n"), std::string::npos);
+  EXPECT_NE(r.find("\tlocal read failed:\t\t           2\n"),
+            std::string::npos);
   EXPECT_EQ(r.substr(r.size() - 2), "\n\n");
 }
 
 TEST(ConntrackdFormat, ReplicationBlocksWithoutAPeerAreZeroes) {
   std::string n = ConntrackdStatsNetworkIdle();
-  EXPECT_EQ(n.rfind("network statistics:\n\trecv:\n\t\tMalformed messages:", 0), 0u);
-  EXPECT_NE(n.find("\t\tPackets lost:\t\t                   0\n"), std::string::npos);
+  EXPECT_EQ(n.rfind("network statistics:\n\trecv:\n\t\tMalformed messages:", 0),
+            0u);
+  EXPECT_NE(n.find("\t\tPackets lost:\t\t                   0\n"),
+            std::string::npos);
   EXPECT_EQ(ConntrackdStatsRsqueueIdle(), "resent queue (len=0)\n");
-  EXPECT_EQ(ConntrackdStatsQueueIdle(), "allocated queue nodes:\t\t           0\n\n");
+  EXPECT_EQ(ConntrackdStatsQueueIdle(),
+            "allocated queue nodes:\t\t           0\n\n");
 }
 
 TEST(ConntrackdFormat, Uptime) {

@@ -50,8 +50,9 @@ void ControlService::Handle(const ControlRequest& req, ReplyWriter* out) {
 std::string ControlService::FlushKernel() {
   for (const NetnsHandle* ns : collector_->Namespaces()) {
     if (auto ec = FlushFlows(*ns)) {
-      return "flush of " + (ns->label().empty() ? std::string("own netns")
-                                                : "netns " + ns->label()) +
+      return "flush of " +
+             (ns->label().empty() ? std::string("own netns")
+                                  : "netns " + ns->label()) +
              " failed: " + ec.message();
     }
   }
@@ -93,9 +94,8 @@ void ControlService::HandleConntrackd(int32_t code, ReplyWriter* out) {
       StreamFlows(collector_->Namespaces(), FlowFilter{},
                   code == kCtDumpInternal ? FlowFormat::kConntrackd
                                           : FlowFormat::kConntrackdXml,
-                  started_unix_, [out](std::string_view b) {
-                    return out->Write(b);
-                  });
+                  started_unix_,
+                  [out](std::string_view b) { return out->Write(b); });
       break;
     case kCtResyncMaster:
     case kAllResyncMaster:
@@ -178,7 +178,8 @@ void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
     auto format = ParseFlowFormat(arg("format"));
     if (!format) {
       out->Write(NativeStatusLine(
-          400, "flows: format must be json, xml, conntrackd or conntrackd-xml"));
+          400,
+          "flows: format must be json, xml, conntrackd or conntrackd-xml"));
       return;
     }
     std::string error;

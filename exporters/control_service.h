@@ -18,8 +18,8 @@ namespace ctcollect {
 class ControlService : public ControlHandler {
  public:
   struct Options {
-    int64_t buffer_size = 0;               // configured netlink buffer
-    std::function<void()> stop_daemon;     // -k
+    int64_t buffer_size = 0;              // configured netlink buffer
+    std::function<void()> stop_daemon;    // -k
     ControlCounters* counters = nullptr;  // shared with the server
   };
   ControlService(Collector* collector, Options opts);

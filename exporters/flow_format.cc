@@ -15,7 +15,8 @@ std::string Snprintf(const nf_conntrack* ct, unsigned type, unsigned flags) {
   char buf[4096];
   int n = nfct_snprintf(buf, sizeof(buf), ct, NFCT_T_UNKNOWN, type, flags);
   if (n < 0) return "";
-  return std::string(buf, static_cast<size_t>(std::min<int>(n, sizeof(buf) - 1)));
+  return std::string(buf,
+                     static_cast<size_t>(std::min<int>(n, sizeof(buf) - 1)));
 }
 
 std::string Addr(const nf_conntrack* ct, int af, int attr4, int attr6) {
@@ -46,17 +47,21 @@ void Tuple(std::string* o, const char* key, const nf_conntrack* ct, int af,
   *o += ",\"";
   *o += key;
   *o += "\":{\"src\":";
-  AppendJsonString(o, Addr(ct, af, orig ? ATTR_ORIG_IPV4_SRC : ATTR_REPL_IPV4_SRC,
-                           orig ? ATTR_ORIG_IPV6_SRC : ATTR_REPL_IPV6_SRC));
+  AppendJsonString(o,
+                   Addr(ct, af, orig ? ATTR_ORIG_IPV4_SRC : ATTR_REPL_IPV4_SRC,
+                        orig ? ATTR_ORIG_IPV6_SRC : ATTR_REPL_IPV6_SRC));
   *o += ",\"dst\":";
-  AppendJsonString(o, Addr(ct, af, orig ? ATTR_ORIG_IPV4_DST : ATTR_REPL_IPV4_DST,
-                           orig ? ATTR_ORIG_IPV6_DST : ATTR_REPL_IPV6_DST));
+  AppendJsonString(o,
+                   Addr(ct, af, orig ? ATTR_ORIG_IPV4_DST : ATTR_REPL_IPV4_DST,
+                        orig ? ATTR_ORIG_IPV6_DST : ATTR_REPL_IPV6_DST));
   nf_conntrack_attr sport = orig ? ATTR_ORIG_PORT_SRC : ATTR_REPL_PORT_SRC;
   nf_conntrack_attr dport = orig ? ATTR_ORIG_PORT_DST : ATTR_REPL_PORT_DST;
   if (Has(ct, sport)) Field(o, "sport", ntohs(nfct_get_attr_u16(ct, sport)));
   if (Has(ct, dport)) Field(o, "dport", ntohs(nfct_get_attr_u16(ct, dport)));
-  nf_conntrack_attr pk = orig ? ATTR_ORIG_COUNTER_PACKETS : ATTR_REPL_COUNTER_PACKETS;
-  nf_conntrack_attr by = orig ? ATTR_ORIG_COUNTER_BYTES : ATTR_REPL_COUNTER_BYTES;
+  nf_conntrack_attr pk =
+      orig ? ATTR_ORIG_COUNTER_PACKETS : ATTR_REPL_COUNTER_PACKETS;
+  nf_conntrack_attr by =
+      orig ? ATTR_ORIG_COUNTER_BYTES : ATTR_REPL_COUNTER_BYTES;
   if (Has(ct, pk)) Field(o, "packets", nfct_get_attr_u64(ct, pk));
   if (Has(ct, by)) Field(o, "bytes", nfct_get_attr_u64(ct, by));
   *o += "}";
@@ -93,7 +98,9 @@ void AppendJsonString(std::string* out, const std::string& s) {
   out->push_back('"');
 }
 
-std::string FlowXml(const nf_conntrack* ct) { return Snprintf(ct, NFCT_O_XML, 0); }
+std::string FlowXml(const nf_conntrack* ct) {
+  return Snprintf(ct, NFCT_O_XML, 0);
+}
 
 std::string ConntrackdFlowLine(nf_conntrack* ct, bool xml,
                                int64_t active_seconds) {
@@ -125,16 +132,18 @@ std::string FlowJson(const nf_conntrack* ct, const std::string& netns) {
                                            : -1;
   if (state_attr >= 0 && Has(ct, static_cast<nf_conntrack_attr>(state_attr))) {
     o += ",\"state\":";
-    AppendJsonString(&o, std::string(StateName(
-                             proto, nfct_get_attr_u8(
-                                        ct, static_cast<nf_conntrack_attr>(
-                                                state_attr)))));
+    AppendJsonString(
+        &o, std::string(StateName(
+                proto, nfct_get_attr_u8(
+                           ct, static_cast<nf_conntrack_attr>(state_attr)))));
   }
   Tuple(&o, "original", ct, af, true);
   Tuple(&o, "reply", ct, af, false);
-  if (Has(ct, ATTR_TIMEOUT)) Field(&o, "timeout", nfct_get_attr_u32(ct, ATTR_TIMEOUT));
+  if (Has(ct, ATTR_TIMEOUT))
+    Field(&o, "timeout", nfct_get_attr_u32(ct, ATTR_TIMEOUT));
   if (Has(ct, ATTR_MARK)) Field(&o, "mark", nfct_get_attr_u32(ct, ATTR_MARK));
-  Field(&o, "ct_zone", Has(ct, ATTR_ZONE) ? nfct_get_attr_u16(ct, ATTR_ZONE) : 0);
+  Field(&o, "ct_zone",
+        Has(ct, ATTR_ZONE) ? nfct_get_attr_u16(ct, ATTR_ZONE) : 0);
   if (Has(ct, ATTR_ID)) Field(&o, "id", nfct_get_attr_u32(ct, ATTR_ID));
   uint32_t status = nfct_get_attr_u32(ct, ATTR_STATUS);
   Field(&o, "status", status);
@@ -144,10 +153,10 @@ std::string FlowJson(const nf_conntrack* ct, const std::string& netns) {
   o += (status & IPS_SEEN_REPLY) ? "false" : "true";
   if (Has(ct, ATTR_HELPER_NAME)) {
     o += ",\"helper\":";
-    AppendJsonString(&o, nfct_get_attr(ct, ATTR_HELPER_NAME)
-                             ? static_cast<const char*>(
-                                   nfct_get_attr(ct, ATTR_HELPER_NAME))
-                             : "");
+    AppendJsonString(
+        &o, nfct_get_attr(ct, ATTR_HELPER_NAME)
+                ? static_cast<const char*>(nfct_get_attr(ct, ATTR_HELPER_NAME))
+                : "");
   }
   if (Has(ct, ATTR_TIMESTAMP_START)) {
     Field(&o, "start_ns", nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START));

@@ -56,7 +56,8 @@ namespace {
 void ServeFlows(mg_connection* c, const HttpOptions& opts) {
   const mg_request_info* ri = mg_get_request_info(c);
   std::string error;
-  auto params = ParseQueryString(ri->query_string ? ri->query_string : "", &error);
+  auto params =
+      ParseQueryString(ri->query_string ? ri->query_string : "", &error);
   std::optional<FlowFilter> filter;
   std::optional<FlowFormat> format;
   if (params) {
@@ -76,7 +77,8 @@ void ServeFlows(mg_connection* c, const HttpOptions& opts) {
   }
   if (filter->netns) {
     bool known = false;
-    for (const NetnsHandle* ns : opts.namespaces) known |= ns->label() == *filter->netns;
+    for (const NetnsHandle* ns : opts.namespaces)
+      known |= ns->label() == *filter->netns;
     if (!known) {
       Reply(c, 400, "text/plain; charset=utf-8",
             "bad netns: not watched by this daemon\n");
@@ -84,12 +86,14 @@ void ServeFlows(mg_connection* c, const HttpOptions& opts) {
     }
   }
   mg_send_http_ok(c,
-                  *format == FlowFormat::kXml ? "application/xml; charset=utf-8"
-                                              : "application/json; charset=utf-8",
+                  *format == FlowFormat::kXml
+                      ? "application/xml; charset=utf-8"
+                      : "application/json; charset=utf-8",
                   -1);
   StreamFlows(opts.namespaces, *filter, *format, opts.daemon_start_unix,
               [c](std::string_view b) {
-                return mg_send_chunk(c, b.data(), static_cast<unsigned>(b.size())) > 0;
+                return mg_send_chunk(c, b.data(),
+                                     static_cast<unsigned>(b.size())) > 0;
               });
   mg_send_chunk(c, "", 0);
 }
@@ -106,12 +110,12 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
     ports += l;
   }
   std::vector<std::string> civet_opts = {
-      "listening_ports", ports,
-      "num_threads", std::to_string(opts_.threads),
-      "request_timeout_ms", "10000",
-      "enable_keep_alive", "yes",
+      "listening_ports",       ports,
+      "num_threads",           std::to_string(opts_.threads),
+      "request_timeout_ms",    "10000",
+      "enable_keep_alive",     "yes",
       "keep_alive_timeout_ms", "10000",
-      "max_request_size", "16384",
+      "max_request_size",      "16384",
   };
   try {
     server_ = std::make_unique<CivetServer>(civet_opts);
@@ -149,8 +153,9 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
   handlers_->flows = std::make_unique<FnHandler>(
       [this](mg_connection* c) { ServeFlows(c, opts_); });
   handlers_->stats = std::make_unique<FnHandler>([source](mg_connection* c) {
-    Reply(c, 200, "application/json; charset=utf-8",
-          StatsJson(source->TakeSnapshot(), static_cast<double>(time(nullptr))));
+    Reply(
+        c, 200, "application/json; charset=utf-8",
+        StatsJson(source->TakeSnapshot(), static_cast<double>(time(nullptr))));
   });
   server_->addHandler(opts_.telemetry_path, handlers_->metrics.get());
   server_->addHandler("/api/v1/flows", handlers_->flows.get());
@@ -164,6 +169,8 @@ HttpServer::~HttpServer() {
   if (server_) server_->close();
 }
 
-std::vector<int> HttpServer::ports() const { return server_->getListeningPorts(); }
+std::vector<int> HttpServer::ports() const {
+  return server_->getListeningPorts();
+}
 
 }  // namespace ctcollect

@@ -44,8 +44,8 @@ std::string RenderLandingPage(const Snapshot& s,
        "</style></head><body>\n";
   h += "<h1>ctcollectd " + HtmlEscape(version) + "</h1>\n";
   h += "<p>Connection-tracking statistics collector. Endpoints: "
-       "<a href=\"" + HtmlEscape(telemetry_path) + "\">" +
-       HtmlEscape(telemetry_path) +
+       "<a href=\"" +
+       HtmlEscape(telemetry_path) + "\">" + HtmlEscape(telemetry_path) +
        "</a> &middot; <a href=\"/api/v1/flows\">/api/v1/flows</a> (<a "
        "href=\"/api/v1/flows?format=xml\">XML</a>) &middot; <a "
        "href=\"/api/v1/stats\">/api/v1/stats</a> &middot; <a "
@@ -64,8 +64,7 @@ std::string RenderLandingPage(const Snapshot& s,
                     100.0 * static_cast<double>(*ns.kernel.entries) /
                         static_cast<double>(*ns.kernel.max_entries));
       h += " &middot; kernel table " + std::to_string(*ns.kernel.entries) +
-           " of " + std::to_string(*ns.kernel.max_entries) + " (" + pct +
-           "%)";
+           " of " + std::to_string(*ns.kernel.max_entries) + " (" + pct + "%)";
     }
     h += ns.ready ? " &middot; ready" : " &middot; first dump running";
     h += "</p>\n<table><tr><th>family</th><th>protocol</th><th>state</th>"

@@ -192,7 +192,8 @@ std::vector<MetricFamily> MetricsCollectable::Render(
         m.label = std::move(l);
         uint64_t cumulative = 0;
         for (int b = 0; b <= kNumDurationBounds; ++b) {
-          cumulative += static_cast<uint64_t>(ns.flow_duration_buckets[fam][p][b]);
+          cumulative +=
+              static_cast<uint64_t>(ns.flow_duration_buckets[fam][p][b]);
           ClientMetric::Bucket bucket;
           bucket.cumulative_count = cumulative;
           bucket.upper_bound = b < kNumDurationBounds
@@ -209,10 +210,10 @@ std::vector<MetricFamily> MetricsCollectable::Render(
 
   // --- the kernel's own statistics ---
   {
-    MetricFamily& f = AddFamily(
-        &out, "conntrack_entries_limit",
-        "Maximum size of the conntrack table (nf_conntrack_max).",
-        MetricType::Gauge);
+    MetricFamily& f =
+        AddFamily(&out, "conntrack_entries_limit",
+                  "Maximum size of the conntrack table (nf_conntrack_max).",
+                  MetricType::Gauge);
     for (const auto& ns : s.netns) {
       if (ns.kernel.max_entries) {
         AddSample(&f, {{"netns", ns.netns}},
@@ -221,10 +222,10 @@ std::vector<MetricFamily> MetricsCollectable::Render(
     }
   }
   {
-    MetricFamily& f = AddFamily(
-        &out, "conntrack_kernel_entries",
-        "Conntrack entries as the kernel counts them (conntrack -C).",
-        MetricType::Gauge);
+    MetricFamily& f =
+        AddFamily(&out, "conntrack_kernel_entries",
+                  "Conntrack entries as the kernel counts them (conntrack -C).",
+                  MetricType::Gauge);
     for (const auto& ns : s.netns) {
       if (ns.kernel.entries) {
         AddSample(&f, {{"netns", ns.netns}},
@@ -253,8 +254,7 @@ std::vector<MetricFamily> MetricsCollectable::Render(
            MetricType::Counter, [](const auto& ns) { return ns.overruns; });
   PerNetns(&out, s, "ctcollect_events_parse_errors_total",
            "Netlink messages dropped because they could not be parsed.",
-           MetricType::Counter,
-           [](const auto& ns) { return ns.parse_errors; });
+           MetricType::Counter, [](const auto& ns) { return ns.parse_errors; });
   PerNetns(&out, s, "ctcollect_events_destroy_unknown_total",
            "DESTROY events for flows the collector did not know.",
            MetricType::Counter,
@@ -267,10 +267,11 @@ std::vector<MetricFamily> MetricsCollectable::Render(
         MetricType::Counter);
     for (const auto& ns : s.netns) {
       for (int r = 0; r < kNumResyncReasons; ++r) {
-        AddSample(&f,
-                  {{"netns", ns.netns},
-                   {"reason", S(ResyncReasonName(static_cast<ResyncReason>(r)))}},
-                  static_cast<double>(ns.resyncs[r]));
+        AddSample(
+            &f,
+            {{"netns", ns.netns},
+             {"reason", S(ResyncReasonName(static_cast<ResyncReason>(r)))}},
+            static_cast<double>(ns.resyncs[r]));
       }
     }
   }

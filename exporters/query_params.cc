@@ -50,7 +50,8 @@ std::optional<std::map<std::string, std::string>> ParseQueryString(
     }
     size_t eq = part.find('=');
     auto key = Decode(part.substr(0, eq));
-    auto value = Decode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+    auto value =
+        Decode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
     if (!key || !value || key->empty()) {
       *error = "malformed query parameter";
       return std::nullopt;

@@ -7,7 +7,8 @@ namespace {
 
 TEST(QueryParams, DecodesAndSplits) {
   std::string err;
-  auto q = ParseQueryString("format=xml&src=198.18.0.0%2F15&state=TIME_WAIT&&x=a+b", &err);
+  auto q = ParseQueryString(
+      "format=xml&src=198.18.0.0%2F15&state=TIME_WAIT&&x=a+b", &err);
   ASSERT_TRUE(q) << err;
   EXPECT_EQ(q->at("format"), "xml");
   EXPECT_EQ(q->at("src"), "198.18.0.0/15");

@@ -39,8 +39,10 @@ std::string StatsJson(const Snapshot& s, double unix_time) {
     o += "{";
     Str(&o, "name", ns.netns, true);
     o += std::string(",\"ready\":") + (ns.ready ? "true" : "false");
-    if (ns.kernel.entries) Num(&o, "kernel_entries", static_cast<double>(*ns.kernel.entries));
-    if (ns.kernel.max_entries) Num(&o, "entries_limit", static_cast<double>(*ns.kernel.max_entries));
+    if (ns.kernel.entries)
+      Num(&o, "kernel_entries", static_cast<double>(*ns.kernel.entries));
+    if (ns.kernel.max_entries)
+      Num(&o, "entries_limit", static_cast<double>(*ns.kernel.max_entries));
     Num(&o, "flow_table_entries", static_cast<double>(ns.table_entries));
     Num(&o, "flow_table_bytes", static_cast<double>(ns.table_bytes));
     Num(&o, "overruns", static_cast<double>(ns.overruns));
@@ -49,7 +51,8 @@ std::string StatsJson(const Snapshot& s, double unix_time) {
     Num(&o, "last_resync_unix_seconds", ns.last_resync_unix_seconds);
     o += ",\"resyncs\":{";
     for (int r = 0; r < kNumResyncReasons; ++r) {
-      Num(&o, std::string(ResyncReasonName(static_cast<ResyncReason>(r))).c_str(),
+      Num(&o,
+          std::string(ResyncReasonName(static_cast<ResyncReason>(r))).c_str(),
           static_cast<double>(ns.resyncs[r]), r == 0);
     }
     o += "},\"entries\":[";

@@ -19,8 +19,8 @@ struct CtSpec {
   uint8_t af = AF_INET;
   uint8_t l4proto = IPPROTO_TCP;
   uint32_t id = 1;
-  int state = -1;  // -1: no CTA_PROTOINFO
-  int zone = -1;   // -1: no CTA_ZONE
+  int state = -1;         // -1: no CTA_PROTOINFO
+  int zone = -1;          // -1: no CTA_ZONE
   uint32_t status = 0x8;  // IPS_CONFIRMED
   uint32_t timeout = 120;
   uint32_t mark = 0;
@@ -44,7 +44,8 @@ inline size_t AppendCt(std::vector<uint8_t>* buf, const CtSpec& s) {
   nfg->version = NFNETLINK_V0;
   nfg->res_id = 0;
   for (int dir = 0; dir < 2; ++dir) {
-    nlattr* t = mnl_attr_nest_start(nlh, dir == 0 ? CTA_TUPLE_ORIG : CTA_TUPLE_REPLY);
+    nlattr* t =
+        mnl_attr_nest_start(nlh, dir == 0 ? CTA_TUPLE_ORIG : CTA_TUPLE_REPLY);
     nlattr* ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
     if (s.af == AF_INET) {
       mnl_attr_put_u32(nlh, CTA_IP_V4_SRC, htonl(0xc6120001 + dir));
@@ -82,7 +83,8 @@ inline size_t AppendCt(std::vector<uint8_t>* buf, const CtSpec& s) {
   mnl_attr_put_u32(nlh, CTA_STATUS, htonl(s.status));
   mnl_attr_put_u32(nlh, CTA_TIMEOUT, htonl(s.timeout));
   if (s.mark) mnl_attr_put_u32(nlh, CTA_MARK, htonl(s.mark));
-  if (s.zone >= 0) mnl_attr_put_u16(nlh, CTA_ZONE, htons(static_cast<uint16_t>(s.zone)));
+  if (s.zone >= 0)
+    mnl_attr_put_u16(nlh, CTA_ZONE, htons(static_cast<uint16_t>(s.zone)));
   if (s.counters) {
     for (int dir = 0; dir < 2; ++dir) {
       nlattr* c = mnl_attr_nest_start(

@@ -9,8 +9,8 @@
 
 #include "collector/counter_shard.h"
 #include "collector/ct_message.h"
-#include "collector/nl_attr.h"
 #include "collector/flow_tracker.h"
+#include "collector/nl_attr.h"
 #include "collector/testing/nl_builder.h"
 
 namespace ctcollect {
@@ -46,7 +46,7 @@ void RunStream(benchmark::State& state, const std::vector<uint8_t>& buf) {
   FlowTracker tracker(&counters);
   int64_t events = 0;
   for (auto _ : state) {
-        ForEachMsg(buf.data(), buf.size(), [&](const nlmsghdr* nlh) {
+    ForEachMsg(buf.data(), buf.size(), [&](const nlmsghdr* nlh) {
       if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) {
         auto m = ParseCtMessage(nlh);
         if (m) tracker.ApplyEvent(*m, 1);
@@ -69,9 +69,9 @@ BENCHMARK(BM_ParseApplySynthetic)->Arg(1000)->Arg(100000);
 void BM_ParseApplyCaptured(benchmark::State& state) {
   static const std::vector<uint8_t> buf = [] {
     std::vector<uint8_t> all;
-    for (const char* f : {"events_tcp_v4.nlmsg", "events_udp_v6.nlmsg",
-                          "events_icmp_v4.nlmsg", "events_injected_mix.nlmsg",
-                          "events_tcp_v4_acct.nlmsg"}) {
+    for (const char* f :
+         {"events_tcp_v4.nlmsg", "events_udp_v6.nlmsg", "events_icmp_v4.nlmsg",
+          "events_injected_mix.nlmsg", "events_tcp_v4_acct.nlmsg"}) {
       auto d = ReadFile(f);
       all.insert(all.end(), d.begin(), d.end());
     }
@@ -90,7 +90,7 @@ void BM_ParseOnly(benchmark::State& state) {
   static const std::vector<uint8_t> buf = SyntheticStream(1000);
   int64_t n = 0;
   for (auto _ : state) {
-        ForEachMsg(buf.data(), buf.size(), [&](const nlmsghdr* nlh) {
+    ForEachMsg(buf.data(), buf.size(), [&](const nlmsghdr* nlh) {
       benchmark::DoNotOptimize(ParseCtMessage(nlh));
       ++n;
       return true;
@@ -118,7 +118,7 @@ void BM_DumpApply1M(benchmark::State& state) {
     tracker.BeginDump(1000000);
     std::vector<CtMessage> batch;
     batch.reserve(256);
-        ForEachMsg(buf.data(), buf.size(), [&](const nlmsghdr* nlh) {
+    ForEachMsg(buf.data(), buf.size(), [&](const nlmsghdr* nlh) {
       auto m = ParseCtMessage(nlh);
       if (m) batch.push_back(*m);
       if (batch.size() == 200) {

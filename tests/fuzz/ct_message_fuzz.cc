@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::memcpy(aligned.data(), data, size);
   static ctcollect::CounterShard counters;
   static ctcollect::FlowTracker tracker(&counters);
-    bool dump = size > 0 && (data[0] & 1);
+  bool dump = size > 0 && (data[0] & 1);
   if (dump) tracker.BeginDump();
   ctcollect::ForEachMsg(aligned.data(), size, [&](const nlmsghdr* nlh) {
     if (auto m = ctcollect::ParseCtMessage(nlh)) {
@@ -31,9 +31,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   });
   if (dump) tracker.EndDump(size % 3 != 0);
   // The invariant the daemon relies on: gauges never go negative.
-  counters.ForEachEntries([](uint16_t, ctcollect::Family, ctcollect::Proto,
-                             uint8_t, int64_t v) {
-    if (v < 0) __builtin_trap();
-  });
+  counters.ForEachEntries(
+      [](uint16_t, ctcollect::Family, ctcollect::Proto, uint8_t, int64_t v) {
+        if (v < 0) __builtin_trap();
+      });
   return 0;
 }

@@ -15,6 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   error.clear();
-  if (!ctcollect::ParseFlowFilter(*q, &error) && error.empty()) __builtin_trap();
+  if (!ctcollect::ParseFlowFilter(*q, &error) && error.empty())
+    __builtin_trap();
   return 0;
 }

@@ -2,14 +2,13 @@
 // gauges must equal what `conntrack -L`/`-C`/`-S` say, per family,
 // protocol, state and zone.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <thread>
-
-#include <unistd.h>
 
 #include "tests/integration/daemon.h"
 #include "tests/integration/kernel_truth.h"
@@ -19,9 +18,9 @@
 namespace ctcollect::itest {
 namespace {
 
-#define REQUIRE_PRIVILEGE()                                   \
-  do {                                                        \
-    std::string why = MissingPrivilege();                     \
+#define REQUIRE_PRIVILEGE()                                       \
+  do {                                                            \
+    std::string why = MissingPrivilege();                         \
     if (!why.empty()) GTEST_SKIP() << "integration test " << why; \
   } while (0)
 
@@ -35,9 +34,8 @@ EntryCounts MetricsEntries(const std::map<std::string, double>& m,
   ForEachSample(m, "conntrack_entries", [&](const auto& l, double v) {
     if (l.at("netns") != netns || v == 0) return;
     auto state = l.find("state");
-    c[{l.at("family"), l.at("protocol"),
-       state == l.end() ? "" : state->second, l.at("ct_zone")}] =
-        static_cast<int64_t>(v);
+    c[{l.at("family"), l.at("protocol"), state == l.end() ? "" : state->second,
+       l.at("ct_zone")}] = static_cast<int64_t>(v);
   });
   return c;
 }
@@ -69,11 +67,18 @@ bool Converges(const Daemon& d, const TestNetns& ns, double seconds,
 // `hold` seconds, then closed (so it moves on to TIME_WAIT).
 std::string TcpConversation(int port, double hold) {
   return "python3 -c \"import socket,threading,time\n"
-         "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
-         "s.bind(('127.0.0.1'," + std::to_string(port) + ")); s.listen()\n"
-         "def srv():\n  c,_=s.accept(); c.recv(10); time.sleep(" + std::to_string(hold) + "); c.close()\n"
+         "s=socket.socket(); "
+         "s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n"
+         "s.bind(('127.0.0.1'," +
+         std::to_string(port) +
+         ")); s.listen()\n"
+         "def srv():\n  c,_=s.accept(); c.recv(10); time.sleep(" +
+         std::to_string(hold) +
+         "); c.close()\n"
          "t=threading.Thread(target=srv); t.start()\n"
-         "c=socket.create_connection(('127.0.0.1'," + std::to_string(port) + ")); c.sendall(b'hi')\n"
+         "c=socket.create_connection(('127.0.0.1'," +
+         std::to_string(port) +
+         ")); c.sendall(b'hi')\n"
          "c.recv(10); c.close(); t.join()\"";
 }
 
@@ -83,7 +88,9 @@ TEST(Collector, GaugesEqualTheKernelPerFamilyProtocolStateAndZone) {
   ASSERT_TRUE(ns.ok());
   Inject(ns, "create --count 20 --proto tcp --state ESTABLISHED");
   Inject(ns, "create --count 5 --proto tcp --state SYN_SENT --offset 100");
-  Inject(ns, "create --count 7 --proto tcp --state TIME_WAIT --zone 2 --offset 200");
+  Inject(
+      ns,
+      "create --count 7 --proto tcp --state TIME_WAIT --zone 2 --offset 200");
   Inject(ns, "create --count 10 --proto udp --mark 5");
   Inject(ns, "create --count 4 --proto udp --family ipv6 --zone 9");
   Inject(ns, "create --count 3 --proto icmp");
@@ -111,23 +118,27 @@ TEST(Collector, GaugesEqualTheKernelPerFamilyProtocolStateAndZone) {
   auto m = d.Metrics();
   int64_t count = KernelCount(ns);
   EXPECT_EQ(SumSeries(m, "conntrack_entries", {{"netns", ns.name()}}), count);
-  EXPECT_EQ(m[Series("conntrack_kernel_entries", {{"netns", ns.name()}})], count);
+  EXPECT_EQ(m[Series("conntrack_kernel_entries", {{"netns", ns.name()}})],
+            count);
   EXPECT_GT(m[Series("conntrack_entries_limit", {{"netns", ns.name()}})], 0);
 
   // Kernel counters only grow: ours lie between a read before and after.
   auto before = KernelStatsSum(ns);
   auto mid = d.Metrics();
   auto after = KernelStatsSum(ns);
-  for (const char* stat : {"found", "invalid", "insert", "insert_failed", "drop",
-                           "early_drop", "error", "search_restart",
-                           "clash_resolve", "chaintoolong"}) {
+  for (const char* stat :
+       {"found", "invalid", "insert", "insert_failed", "drop", "early_drop",
+        "error", "search_restart", "clash_resolve", "chaintoolong"}) {
     double v = mid[Series(std::string("conntrack_kernel_") + stat + "_total",
                           {{"netns", ns.name()}})];
     EXPECT_GE(v, before[stat]) << stat;
     EXPECT_LE(v, after[stat]) << stat;
   }
-  EXPECT_EQ(mid[Series("ctcollect_source_up", {{"netns", ns.name()}, {"source", "events"}})], 1);
-  EXPECT_EQ(mid[Series("ctcollect_flow_table_entries", {{"netns", ns.name()}})], count);
+  EXPECT_EQ(mid[Series("ctcollect_source_up",
+                       {{"netns", ns.name()}, {"source", "events"}})],
+            1);
+  EXPECT_EQ(mid[Series("ctcollect_flow_table_entries", {{"netns", ns.name()}})],
+            count);
 }
 
 TEST(Collector, EventsMoveFlowsBetweenBucketsWithoutAResync) {
@@ -145,14 +156,22 @@ TEST(Collector, EventsMoveFlowsBetweenBucketsWithoutAResync) {
   EXPECT_TRUE(Converges(d, ns, 10, &got, &want))
       << "daemon: " << Describe(got) << "\nkernel: " << Describe(want);
   auto m = d.Metrics();
-  EXPECT_GE(SumSeries(m, "conntrack_events_total", {{"netns", ns.name()}, {"type", "new"}}), 87);
-  EXPECT_GE(SumSeries(m, "conntrack_events_total", {{"netns", ns.name()}, {"type", "destroy"}}), 20);
+  EXPECT_GE(SumSeries(m, "conntrack_events_total",
+                      {{"netns", ns.name()}, {"type", "new"}}),
+            87);
+  EXPECT_GE(SumSeries(m, "conntrack_events_total",
+                      {{"netns", ns.name()}, {"type", "destroy"}}),
+            20);
   // The real connection went through the handshake and the close.
-  EXPECT_GE(m[Series("conntrack_state_transitions_total",
-                     {{"netns", ns.name()}, {"protocol", "tcp"},
-                      {"from", "SYN_SENT"}, {"to", "SYN_RECV"}})], 1);
+  EXPECT_GE(
+      m[Series("conntrack_state_transitions_total", {{"netns", ns.name()},
+                                                     {"protocol", "tcp"},
+                                                     {"from", "SYN_SENT"},
+                                                     {"to", "SYN_RECV"}})],
+      1);
   EXPECT_GE(SumSeries(m, "conntrack_state_transitions_total",
-                      {{"netns", ns.name()}, {"to", "TIME_WAIT"}}), 1);
+                      {{"netns", ns.name()}, {"to", "TIME_WAIT"}}),
+            1);
   // Only the startup dump ran: the events did it all.
   EXPECT_EQ(SumSeries(m, "ctcollect_resyncs_total", {{"netns", ns.name()}}), 1);
 }
@@ -173,17 +192,23 @@ TEST(Collector, StormThenResyncEqualsTheKernelAndLossIsAccounted) {
   EXPECT_TRUE(Converges(d, ns, 5, &got, &want))
       << "daemon: " << Describe(got) << "\nkernel: " << Describe(want);
   auto m = d.Metrics();
-  double overruns = m[Series("ctcollect_netlink_overruns_total", {{"netns", ns.name()}})];
-  double overrun_resyncs = m[Series("ctcollect_resyncs_total", {{"netns", ns.name()}, {"reason", "overrun"}})];
-  double events = SumSeries(m, "conntrack_events_total", {{"netns", ns.name()}});
-  std::printf("storm: %.0f events counted of 401000, overruns=%.0f\n", events, overruns);
+  double overruns =
+      m[Series("ctcollect_netlink_overruns_total", {{"netns", ns.name()}})];
+  double overrun_resyncs =
+      m[Series("ctcollect_resyncs_total",
+               {{"netns", ns.name()}, {"reason", "overrun"}})];
+  double events =
+      SumSeries(m, "conntrack_events_total", {{"netns", ns.name()}});
+  std::printf("storm: %.0f events counted of 401000, overruns=%.0f\n", events,
+              overruns);
   // Every overrun schedules a resync; without overruns no event was lost.
   if (overruns > 0) {
     EXPECT_GE(overrun_resyncs, 1);
   } else {
     EXPECT_GE(events, 401000);
   }
-  EXPECT_EQ(m[Series("ctcollect_flow_table_entries", {{"netns", ns.name()}})], KernelCount(ns));
+  EXPECT_EQ(m[Series("ctcollect_flow_table_entries", {{"netns", ns.name()}})],
+            KernelCount(ns));
 }
 
 TEST(Collector, OneDaemonWatchesTwoNamespaces) {
@@ -235,7 +260,8 @@ TEST(Collector, MetricsPassPromtoolCheck) {
   Inject(ns, "delete --count 5 --proto udp --family ipv6");
   ns.Run("conntrack -D -p tcp >/dev/null 2>&1");
   std::string text = d.Get("/metrics");
-  ASSERT_NE(text.find("conntrack_flow_duration_seconds_bucket"), std::string::npos);
+  ASSERT_NE(text.find("conntrack_flow_duration_seconds_bucket"),
+            std::string::npos);
   std::string file = "/tmp/ctct-metrics-" + std::to_string(getpid()) + ".txt";
   std::ofstream(file) << text;
   CommandResult r = Shell("promtool check metrics < " + file);

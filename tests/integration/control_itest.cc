@@ -1,6 +1,9 @@
 // The control socket with real clients: conntrackd's own binary, ctcollect,
 // a user outside the socket's group, and ctcollect top driven in tmux.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,10 +13,6 @@
 #include <sstream>
 #include <thread>
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "tests/integration/daemon.h"
 #include "tests/integration/kernel_truth.h"
 #include "tests/integration/prom_text.h"
@@ -22,9 +21,9 @@
 namespace ctcollect::itest {
 namespace {
 
-#define REQUIRE_PRIVILEGE()                                   \
-  do {                                                        \
-    std::string why = MissingPrivilege();                     \
+#define REQUIRE_PRIVILEGE()                                       \
+  do {                                                            \
+    std::string why = MissingPrivilege();                         \
     if (!why.empty()) GTEST_SKIP() << "integration test " << why; \
   } while (0)
 
@@ -35,7 +34,8 @@ std::string Inject(const TestNetns& ns, const std::string& args) {
 // A namespace with a known mix of flows.
 void Populate(const TestNetns& ns) {
   Inject(ns, "create --count 6 --proto tcp --state ESTABLISHED --mark 3");
-  Inject(ns, "create --count 2 --proto tcp --state TIME_WAIT --zone 4 --offset 50");
+  Inject(ns,
+         "create --count 2 --proto tcp --state TIME_WAIT --zone 4 --offset 50");
   Inject(ns, "create --count 3 --proto udp --family ipv6");
   Inject(ns, "create --count 2 --proto icmp");
   Inject(ns, "create --count 2 --proto sctp");
@@ -61,9 +61,11 @@ std::vector<std::string> Lines(const std::string& s) {
 // The <flow> elements of an XML dump with their timeout removed (it ticks
 // between two reads), as a sorted list. `conntrackd_view` also drops what
 // conntrackd's cache leaves out (use, counters).
-std::vector<std::string> Flows(const std::string& xml, bool conntrackd_view = false) {
+std::vector<std::string> Flows(const std::string& xml,
+                               bool conntrackd_view = false) {
   static const std::regex timeout("<timeout>[0-9]+</timeout>");
-  static const std::regex cache_only("<use>[0-9]+</use>|<counters>.*?</counters>");
+  static const std::regex cache_only(
+      "<use>[0-9]+</use>|<counters>.*?</counters>");
   std::vector<std::string> out;
   for (const auto& l : Lines(xml)) {
     if (l.rfind("<flow>", 0) != 0) continue;
@@ -102,11 +104,14 @@ TEST(ControlSocket, RealConntrackdClientGetsConntrackdAnswers) {
   EXPECT_NE(s.out.find("traffic processed:\n"), std::string::npos);
 
   CommandResult cache = Shell(conntrackd + " -s cache");
-  EXPECT_EQ(Field(cache.out, "cache:stats\tactive objects:\t\t"), count) << cache.out;
+  EXPECT_EQ(Field(cache.out, "cache:stats\tactive objects:\t\t"), count)
+      << cache.out;
 
   CommandResult runtime = Shell(conntrackd + " -s runtime");
-  EXPECT_NE(runtime.out.find("daemon uptime: 0 min\n"), std::string::npos) << runtime.out;
-  EXPECT_EQ(Field(runtime.out, "\tresync with kernel table:\t"), 1) << runtime.out;
+  EXPECT_NE(runtime.out.find("daemon uptime: 0 min\n"), std::string::npos)
+      << runtime.out;
+  EXPECT_EQ(Field(runtime.out, "\tresync with kernel table:\t"), 1)
+      << runtime.out;
 
   // -i: one line per flow, as conntrackd prints its cache.
   CommandResult i = Shell(conntrackd + " -i");
@@ -118,7 +123,8 @@ TEST(ControlSocket, RealConntrackdClientGetsConntrackdAnswers) {
   // -i -x: conntrackd's XML (no timeout), the kernel's flows.
   CommandResult x = Shell(conntrackd + " -i -x");
   EXPECT_EQ(x.out.find("<timeout>"), std::string::npos);
-  EXPECT_EQ(Flows(x.out), Flows(ns.Run("conntrack -L -o xml 2>/dev/null").out, true));
+  EXPECT_EQ(Flows(x.out),
+            Flows(ns.Run("conntrack -L -o xml 2>/dev/null").out, true));
   EXPECT_EQ(Flows(x.out).size(), 15u);
 
   // -R: a resync on request.
@@ -126,7 +132,8 @@ TEST(ControlSocket, RealConntrackdClientGetsConntrackdAnswers) {
   EXPECT_EQ(Shell(conntrackd + " -R").exit_code, 0);
   ASSERT_TRUE(d.WaitForResyncAfter(ns.name(), last, 5));
   EXPECT_EQ(d.Metrics()[Series("ctcollect_resyncs_total",
-                               {{"netns", ns.name()}, {"reason", "request"}})], 1);
+                               {{"netns", ns.name()}, {"reason", "request"}})],
+            1);
   // -k: the daemon stops, cleanly.
   EXPECT_EQ(Shell(conntrackd + " -k").exit_code, 0);
   EXPECT_EQ(d.WaitExit(5), 0) << d.log();
@@ -147,16 +154,21 @@ TEST(ControlSocket, CtcollectXmlEqualsConntrackListXml) {
   std::string theirs = ns.Run("conntrack -L -o xml 2>/dev/null").out;
   EXPECT_EQ(Flows(ours), Flows(theirs));
   EXPECT_EQ(Flows(ours).size(), 15u);
-  EXPECT_EQ(ours.rfind("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<conntrack>\n", 0), 0u);
+  EXPECT_EQ(ours.rfind(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<conntrack>\n", 0),
+            0u);
   EXPECT_EQ(ours.substr(ours.size() - 13), "</conntrack>\n");
   // The same through HTTP, and JSON with a filter.
   EXPECT_EQ(Flows(d.Get("/api/v1/flows?format=xml")), Flows(theirs));
   std::string json = d.Client("-i -o json");
   EXPECT_EQ(std::count(json.begin(), json.end(), '{') -
-                std::count(json.begin(), json.end(), '}'), 0);
+                std::count(json.begin(), json.end(), '}'),
+            0);
   std::string tcp = d.Get("/api/v1/flows?protocol=tcp&state=TIME_WAIT");
   size_t n = 0;
-  for (size_t p = tcp.find("\"netns\""); p != std::string::npos; p = tcp.find("\"netns\"", p + 1)) ++n;
+  for (size_t p = tcp.find("\"netns\""); p != std::string::npos;
+       p = tcp.find("\"netns\"", p + 1))
+    ++n;
   EXPECT_EQ(n, 2u) << tcp;
 }
 
@@ -183,14 +195,15 @@ TEST(ControlSocket, CtcollectStatsAndErrors) {
   EXPECT_EQ(dead.exit_code, 1);
   EXPECT_NE(dead.out.find("is ctcollectd running?"), std::string::npos);
   // A second daemon on the same socket is refused with 78.
-  CommandResult second = Shell(std::string(CTCOLLECTD_PATH) +
-                               " --web.listen-address=127.0.0.1:0 --control.socket=" +
-                               d.socket() + " --netns=" + ns.name());
+  CommandResult second =
+      Shell(std::string(CTCOLLECTD_PATH) +
+            " --web.listen-address=127.0.0.1:0 --control.socket=" + d.socket() +
+            " --netns=" + ns.name());
   EXPECT_EQ(second.exit_code, 78) << second.out;
   EXPECT_NE(second.out.find("already listening"), std::string::npos);
   // A malformed native request gets an error reply, and the daemon lives.
-  CommandResult bad = Shell("printf 'CTC1 \\001\\n' | timeout 5 socat - UNIX-CONNECT:" +
-                            d.socket());
+  CommandResult bad = Shell(
+      "printf 'CTC1 \\001\\n' | timeout 5 socat - UNIX-CONNECT:" + d.socket());
   EXPECT_NE(bad.out.find("CTC1 400"), std::string::npos) << bad.out;
   EXPECT_EQ(d.Client("-v", &rc).find("ctcollect"), 0u);
 }
@@ -210,11 +223,17 @@ TEST(ControlSocket, UserOutsideTheGroupIsRefusedByTheKernel) {
   Shell("chmod 755 $(dirname " + d.socket() + ")");
   CommandResult mode = Shell("stat -c '%a %G' " + d.socket());
   EXPECT_EQ(mode.out, "660 adm\n");
-  std::string client = std::string(CTCOLLECT_PATH) + " --control.socket " + d.socket() + " -s";
-  CommandResult outsider = Shell("setpriv --reuid=65534 --regid=65534 --clear-groups " + client);
+  std::string client =
+      std::string(CTCOLLECT_PATH) + " --control.socket " + d.socket() + " -s";
+  CommandResult outsider =
+      Shell("setpriv --reuid=65534 --regid=65534 --clear-groups " + client);
   EXPECT_EQ(outsider.exit_code, 1);
-  EXPECT_NE(outsider.out.find("permission denied"), std::string::npos) << outsider.out;
-  CommandResult member = Shell("setpriv --reuid=65534 --regid=65534 --groups=$(getent group adm | cut -d: -f3) " + client);
+  EXPECT_NE(outsider.out.find("permission denied"), std::string::npos)
+      << outsider.out;
+  CommandResult member = Shell(
+      "setpriv --reuid=65534 --regid=65534 --groups=$(getent group adm | cut "
+      "-d: -f3) " +
+      client);
   EXPECT_EQ(member.exit_code, 0) << member.out;
 }
 
@@ -229,12 +248,14 @@ TEST(ControlSocket, TopInTmuxShowsTheFiguresAndQuitsOnQ) {
   std::string session = "ctct-top-" + std::to_string(getpid());
   ASSERT_EQ(Shell("tmux new-session -d -x 120 -y 40 -s " + session + " '" +
                   CTCOLLECT_PATH + " --control.socket " + d.socket() + " top'")
-                .exit_code, 0);
+                .exit_code,
+            0);
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   std::string screen = Shell("tmux capture-pane -p -t " + session).out;
   EXPECT_NE(screen.find("netns " + ns.name()), std::string::npos) << screen;
   EXPECT_NE(screen.find("table: 15 / "), std::string::npos) << screen;
-  EXPECT_TRUE(std::regex_search(screen, std::regex("tcp +ESTABLISHED +6\\b"))) << screen;
+  EXPECT_TRUE(std::regex_search(screen, std::regex("tcp +ESTABLISHED +6\\b")))
+      << screen;
   EXPECT_TRUE(std::regex_search(screen, std::regex("total +15\\b"))) << screen;
   Shell("tmux send-keys -t " + session + " q");
   bool gone = false;
