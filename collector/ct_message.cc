@@ -21,6 +21,17 @@ bool IsU64(const nlattr* a) { return AttrPayloadLen(a) == 8; }
 
 uint64_t Be64(const nlattr* a) { return be64toh(AttrU64(a)); }
 
+// FNV-1a over the tuple's bytes, folded to 16 bits. The kernel writes a
+// flow's tuple the same way in every event and dump message.
+uint16_t TupleTag(const nlattr* tuple) {
+  const auto* p = static_cast<const uint8_t*>(AttrPayload(tuple));
+  uint32_t h = 2166136261u;
+  for (size_t i = 0, n = AttrPayloadLen(tuple); i < n; ++i) {
+    h = (h ^ p[i]) * 16777619u;
+  }
+  return static_cast<uint16_t>(h ^ (h >> 16));
+}
+
 // CTA_TUPLE_ORIG -> CTA_TUPLE_PROTO -> CTA_PROTO_NUM.
 bool ParseTupleProto(const nlattr* tuple, CtMessage* m) {
   bool found = false;
@@ -136,6 +147,7 @@ std::optional<CtMessage> ParseCtMessage(const nlmsghdr* nlh) {
     switch (AttrType(a)) {
       case CTA_TUPLE_ORIG:
         have_tuple = true;
+        m.tag = TupleTag(a);
         return ParseTupleProto(a, &m);
       case CTA_PROTOINFO:
         return ParseProtoinfo(a, &m);

@@ -32,6 +32,7 @@ struct CtMessage {
   char helper[16] = {};     // its name (NUL-terminated, truncated)
   uint16_t zone = 0;
   uint32_t id = 0;
+  uint16_t tag = 0;  // hash of the original tuple's bytes (FlowRecord::tag)
   uint32_t status = 0;
   uint32_t mark = 0;
   uint32_t timeout = 0;          // seconds left

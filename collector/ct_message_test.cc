@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <string>
 
 #include "collector/nl_attr.h"
@@ -190,6 +191,25 @@ TEST(ParseCtMessageCaptured, RealTcpConnectionEvents) {
   EXPECT_GE(p.types[EventType::kDestroy], 1);
   EXPECT_EQ(p.protos[Proto::kTcp], p.messages);
   EXPECT_GE(p.states["ESTABLISHED"], 1);
+}
+
+// One flow's events all carry the same tuple, so the same tag; other
+// flows' differ.
+TEST(ParseCtMessageCaptured, TupleTagIsStablePerFlow) {
+  auto data = ReadFile("events_injected_mix.nlmsg");
+  ASSERT_FALSE(data.empty());
+  std::map<uint32_t, std::set<uint16_t>> tags_by_id;
+  std::set<uint16_t> tags;
+  ForEachMsg(data.data(), data.size(), [&](const nlmsghdr* nlh) {
+    if (auto m = ParseCtMessage(nlh)) {
+      tags_by_id[m->id].insert(m->tag);
+      tags.insert(m->tag);
+    }
+    return true;
+  });
+  ASSERT_GT(tags_by_id.size(), 4u);
+  for (const auto& [id, t] : tags_by_id) EXPECT_EQ(t.size(), 1u) << id;
+  EXPECT_EQ(tags.size(), tags_by_id.size());
 }
 
 TEST(ParseCtMessageCaptured, RealAccountingOnDestroy) {

@@ -1,5 +1,6 @@
 #include "collector/flow_table.h"
 
+#include <cstdlib>
 #include <cstring>
 
 namespace ctcollect {
@@ -18,27 +19,28 @@ size_t FlowTable::Slot(uint32_t id) const {
       (static_cast<uint64_t>(id) * 0x9E3779B97F4A7C15ull) >> (64 - shift_));
 }
 
-FlowRecord* FlowTable::Find(uint32_t id) {
+FlowRecord* FlowTable::Find(uint32_t id, uint16_t tag) {
   for (size_t i = Slot(id);; i = (i + 1) & mask_) {
     FlowRecord& r = slots_[i];
     if (!r.used()) return nullptr;
-    if (r.id == id) return &r;
+    if (r.id == id && r.tag == tag) return &r;
   }
 }
 
-FlowRecord* FlowTable::Insert(uint32_t id, bool* inserted) {
+FlowRecord* FlowTable::Insert(uint32_t id, uint16_t tag, bool* inserted) {
   if ((size_ + 1) * 4 > capacity() * 3) Rehash(capacity() * 2);
   for (size_t i = Slot(id);; i = (i + 1) & mask_) {
     FlowRecord& r = slots_[i];
     if (!r.used()) {
       r = FlowRecord{};
       r.id = id;
+      r.tag = tag;
       r.meta = FlowRecord::kUsed;
       ++size_;
       *inserted = true;
       return &r;
     }
-    if (r.id == id) {
+    if (r.id == id && r.tag == tag) {
       *inserted = false;
       return &r;
     }
@@ -80,11 +82,14 @@ void FlowTable::MaybeShrink() {
 }
 
 void FlowTable::Rehash(size_t new_capacity) {
-  std::unique_ptr<FlowRecord[]> old = std::move(slots_);
+  Slots old = std::move(slots_);
   size_t old_cap = old ? mask_ + 1 : 0;
-  slots_.reset(new FlowRecord[new_capacity]);
-  std::memset(static_cast<void*>(slots_.get()), 0,
-              new_capacity * sizeof(FlowRecord));
+  // calloc: large tables come straight from mmap, already zero, so growing
+  // does not first write the whole new array (a stall of tens of ms at 1M
+  // flows on the thread that reads events).
+  slots_.reset(
+      static_cast<FlowRecord*>(std::calloc(new_capacity, sizeof(FlowRecord))));
+  if (!slots_) std::abort();  // as operator new would throw
   mask_ = new_capacity - 1;
   shift_ = kMinShift;
   while ((size_t{1} << shift_) < new_capacity) ++shift_;

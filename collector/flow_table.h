@@ -13,22 +13,26 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 
 namespace ctcollect {
 
 struct FlowRecord {
   uint32_t id;
+  // 16 bits of a hash of the original tuple: conntrack ids are 32-bit
+  // hashes, so a table of 1M flows holds ~120 pairs of equal ids; with the
+  // tag, two flows share a key about once in 500 tables of 1M.
+  uint16_t tag;
   uint16_t zone;
-  uint8_t meta;    // kUsed | kDead | kTouched | family bit | protocol (4 bits)
-  uint8_t state;   // index into StateName(proto, ...)
-  uint32_t since;  // monotonic seconds of the last state change
-  // Dump generation that last confirmed this flow, modulo 2^16: a flow
-  // that missed a complete dump is swept at its end, so live flows are
-  // never more than a few generations behind.
-  uint16_t gen;
+  uint8_t meta;   // kUsed | kDead | kTouched | family bit | protocol (4 bits)
+  uint8_t state;  // index into StateName(proto, ...)
+  // Dump generation that last confirmed this flow, modulo 256: a flow that
+  // missed a complete dump is swept at its end, so live flows are never
+  // more than a few generations behind.
+  uint8_t gen;
   uint8_t status;  // FlowStatus bits, for the status breakdown gauges
-  uint8_t reserved;
+  uint32_t since;  // monotonic seconds of the last state change
 
   static constexpr uint8_t kUsed = 0x80;
   // Destroyed while a dump runs: kept as a tombstone so a dump message about
@@ -60,11 +64,14 @@ class FlowTable {
   FlowTable& operator=(const FlowTable&) = delete;
 
   // The record for `id`, or nullptr. Stays valid until the next Insert/Erase.
-  FlowRecord* Find(uint32_t id);
+  FlowRecord* Find(uint32_t id, uint16_t tag = 0);
 
   // The record for `id`, inserting a zeroed used record if absent
   // (`*inserted` says which). Stays valid until the next Insert/Erase.
-  FlowRecord* Insert(uint32_t id, bool* inserted);
+  FlowRecord* Insert(uint32_t id, uint16_t tag, bool* inserted);
+  FlowRecord* Insert(uint32_t id, bool* inserted) {
+    return Insert(id, 0, inserted);
+  }
 
   // Grows the table so that `n` records fit without a rehash (a dump knows
   // the kernel's count before it starts).
@@ -92,7 +99,11 @@ class FlowTable {
   void Rehash(size_t new_capacity);
   void MaybeShrink();
 
-  std::unique_ptr<FlowRecord[]> slots_;
+  struct Free {
+    void operator()(FlowRecord* p) const { std::free(p); }
+  };
+  using Slots = std::unique_ptr<FlowRecord[], Free>;
+  Slots slots_;
   size_t mask_ = 0;
   size_t size_ = 0;
   int shift_ = 0;

@@ -84,3 +84,28 @@ TEST(FlowTable, MemoryPerFlowStaysCompact) {
 
 }  // namespace
 }  // namespace ctcollect
+
+namespace ctcollect {
+namespace {
+
+// Conntrack ids are 32-bit hashes and collide (~120 pairs in 1M flows):
+// the tuple tag keeps two flows with one id apart.
+TEST(FlowTable, SameIdDifferentTupleTagAreTwoFlows) {
+  FlowTable t;
+  bool inserted;
+  FlowRecord* a = t.Insert(7, 0x1111, &inserted);
+  a->state = 1;
+  EXPECT_TRUE(inserted);
+  FlowRecord* b = t.Insert(7, 0x2222, &inserted);
+  EXPECT_TRUE(inserted);
+  b->state = 2;
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.Find(7, 0x1111)->state, 1);
+  EXPECT_EQ(t.Find(7, 0x2222)->state, 2);
+  t.Erase(t.Find(7, 0x1111));
+  EXPECT_EQ(t.Find(7, 0x1111), nullptr);
+  EXPECT_EQ(t.Find(7, 0x2222)->state, 2);
+}
+
+}  // namespace
+}  // namespace ctcollect

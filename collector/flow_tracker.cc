@@ -59,13 +59,13 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
                               m.packets[dir]);
       }
     }
-    FlowRecord* r = table_.Find(m.id);
+    FlowRecord* r = table_.Find(m.id, m.tag);
     if (r == nullptr) {
       counters_->destroy_unknown().Add(1);
       if (dumping_) {
         // The dump may still report it: remember that it is gone.
         bool inserted;
-        r = table_.Insert(m.id, &inserted);
+        r = table_.Insert(m.id, m.tag, &inserted);
         r->meta |= FlowRecord::kDead;
         ++tombstones_;
       }
@@ -83,7 +83,7 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
     return;
   }
   bool inserted;
-  FlowRecord* r = table_.Insert(m.id, &inserted);
+  FlowRecord* r = table_.Insert(m.id, m.tag, &inserted);
   if (!inserted && r->dead()) {
     // Same id again after a DESTROY within one dump: a new flow (ids are
     // reused only after the old flow is gone).
@@ -116,7 +116,7 @@ void FlowTracker::ApplyDumpBatch(const CtMessage* msgs, size_t n,
 
 void FlowTracker::ApplyDumpEntry(const CtMessage& m, uint32_t now_s) {
   bool inserted;
-  FlowRecord* r = table_.Insert(m.id, &inserted);
+  FlowRecord* r = table_.Insert(m.id, m.tag, &inserted);
   if (!inserted && (r->dead() || r->touched())) return;
   // Do not count a transition: the dump only tells us where the flow is
   // now, not that it moved (events we lost may have moved it many times).
@@ -130,7 +130,7 @@ void FlowTracker::ApplyDumpEntry(const CtMessage& m, uint32_t now_s) {
 
 size_t FlowTracker::EndDump(bool complete) {
   dumping_ = false;
-  const uint16_t gen = gen_;
+  const uint8_t gen = gen_;
   size_t stale = 0;
   table_.EraseIf([&](FlowRecord& r) {
     if (r.dead()) return true;  // already uncounted

@@ -67,7 +67,7 @@ class FlowTracker {
   CounterShard* counters_;
   FlowTable table_;
   bool dumping_ = false;
-  uint16_t gen_ = 0;
+  uint8_t gen_ = 0;
   size_t tombstones_ = 0;
   std::atomic<int64_t> table_entries_{0};
   std::atomic<int64_t> table_bytes_{0};

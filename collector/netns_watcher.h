@@ -32,8 +32,8 @@ namespace ctcollect {
 
 struct WatcherOptions {
   std::chrono::milliseconds resync_interval{60000};
-  size_t buffer_size = 16u << 20;
-  size_t buffer_max = 256u << 20;
+  size_t buffer_size = 32u << 20;
+  size_t buffer_max = 512u << 20;
   // Turn on nf_conntrack_acct and nf_conntrack_timestamp in the namespace
   // (flow bytes, packets and durations come from them).
   bool enable_accounting = false;

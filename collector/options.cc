@@ -208,9 +208,9 @@ Flags:
   --web.telemetry-path=PATH  path of the metrics endpoint (default /metrics)
   --resync-interval=DUR      full table dump every DUR, e.g. 60s, 5m
                              (default 60s); also after any event loss
-  --netlink.buffer-size=SIZE event socket receive buffer (default 16M)
+  --netlink.buffer-size=SIZE event socket receive buffer (default 32M)
   --netlink.buffer-max=SIZE  cap when the buffer grows after an overrun
-                             (default 256M)
+                             (default 512M)
   --netns=NAME|PATH          watch this network namespace (/run/netns/NAME
                              or a path such as /proc/PID/ns/net);
                              repeatable; default: the daemon's own

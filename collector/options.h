@@ -25,8 +25,8 @@ struct DaemonOptions {
   std::vector<std::string> listen_addresses;  // HOST:PORT, :PORT, [V6]:PORT
   std::string telemetry_path = "/metrics";
   std::chrono::milliseconds resync_interval{60000};
-  size_t buffer_size = 16u << 20;
-  size_t buffer_max = 256u << 20;
+  size_t buffer_size = 32u << 20;
+  size_t buffer_max = 512u << 20;
   std::vector<std::string> netns;  // empty: the daemon's own namespace
   bool enable_accounting = false;
   std::string control_socket = "/run/ctcollectd/ctl.sock";
