@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -18,72 +19,124 @@
 #include "tests/integration/test_netns.h"
 
 namespace ctcollect::itest {
+namespace {
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t l = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &l);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-int HttpGet(int port, const std::string& path, std::string* body) {
+int HttpGetHere(int port, const std::string& path, std::string* body) {
   body->clear();
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   timeval tv{10, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
   if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
     close(fd);
     return 0;
   }
   // HTTP/1.0: no chunked encoding, the body ends at close.
   std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-  send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  if (send(fd, req.data(), req.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(req.size())) {
+    close(fd);
+    return 0;
+  }
   std::string resp;
   char buf[65536];
   ssize_t n;
-  while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) resp.append(buf, static_cast<size_t>(n));
+  while ((n = recv(fd, buf, sizeof(buf), 0)) > 0) {
+    resp.append(buf, static_cast<size_t>(n));
+  }
   close(fd);
-  size_t sp = resp.find(' ');
   size_t end = resp.find("\r\n\r\n");
-  if (sp == std::string::npos || end == std::string::npos) return 0;
+  if (resp.rfind("HTTP/1.", 0) != 0 || end == std::string::npos) return 0;
   *body = resp.substr(end + 4);
-  return std::atoi(resp.c_str() + sp + 1);
+  return std::atoi(resp.c_str() + resp.find(' ') + 1);
 }
 
-Daemon::Daemon(const std::vector<std::string>& args) {
+}  // namespace
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t l = sizeof(a);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &l) != 0) {
+    if (fd >= 0) close(fd);
+    return 0;
+  }
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+int HttpGet(int port, const std::string& path, std::string* body,
+            const std::string& netns_path) {
+  if (netns_path.empty()) return HttpGetHere(port, path, body);
+  // setns(CLONE_NEWNET) moves only the calling thread: a thread of its own
+  // makes the socket there and leaves the test's threads where they are.
+  int status = 0;
+  std::thread t([&] {
+    int ns = open(netns_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0) return;
+    if (setns(ns, CLONE_NEWNET) == 0) status = HttpGetHere(port, path, body);
+    close(ns);
+  });
+  t.join();
+  return status;
+}
+
+Daemon::Daemon(const std::vector<std::string>& args) : Daemon(args, {}) {}
+
+Daemon::Daemon(const std::vector<std::string>& args, const Options& options)
+    : options_(options) {
+  if (!options_.run_in_netns.empty()) {
+    netns_path_ = "/run/netns/" + options_.run_in_netns;
+  }
+  Start(args);
+}
+
+void Daemon::Start(const std::vector<std::string>& args) {
   char tmpl[] = "/tmp/ctct-daemon-XXXXXX";
-  dir_ = mkdtemp(tmpl);
+  if (mkdtemp(tmpl) == nullptr) return;
+  dir_ = tmpl;
   socket_ = dir_ + "/ctl.sock";
   log_path_ = dir_ + "/stderr.log";
-  port_ = FreePort();
-  std::vector<std::string> argv = {CTCOLLECTD_PATH,
-                                   "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                   "--control.socket=" + socket_};
+  // A port free here is free in a fresh namespace too.
+  port_ = options_.port != 0 ? options_.port : FreePort();
+  std::vector<std::string> argv;
+  if (!options_.run_in_netns.empty()) {
+    // `ip netns exec` execs the command after setns: the pid stays ours.
+    argv = {"/usr/sbin/ip", "netns", "exec", options_.run_in_netns};
+  }
+  argv.insert(argv.end(),
+              {CTCOLLECTD_PATH,
+               "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+               "--control.socket=" + socket_});
   argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  int fd =
+      open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   pid_ = fork();
   if (pid_ == 0) {
-    int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 2);
     dup2(fd, 1);
-    std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
     execv(cargv[0], cargv.data());
     _exit(127);
   }
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  close(fd);
+  if (pid_ < 0 || options_.ready_deadline <= 0) return;
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(
+                      static_cast<int>(options_.ready_deadline * 1000));
   while (std::chrono::steady_clock::now() < deadline) {
     std::string body;
-    if (HttpGet(port_, "/-/ready", &body) == 200) {
+    if (Get("/-/ready", &body) == 200) {
       ready_ = true;
       return;
     }
@@ -98,7 +151,7 @@ Daemon::Daemon(const std::vector<std::string>& args) {
 
 Daemon::~Daemon() {
   Stop();
-  Shell("rm -rf " + dir_);
+  if (!dir_.empty()) Shell("rm -rf " + ShellQuote(dir_));
 }
 
 int Daemon::WaitExit(double seconds) {
@@ -133,14 +186,19 @@ std::string Daemon::log() const {
   return s.str();
 }
 
+int Daemon::Get(const std::string& path, std::string* body) const {
+  return HttpGet(port_, path, body, netns_path_);
+}
+
 std::string Daemon::Get(const std::string& path) const {
   std::string body;
-  HttpGet(port_, path, &body);
+  Get(path, &body);
   return body;
 }
 
-std::map<std::string, double> Daemon::Metrics() const {
-  return ParsePromText(Get("/metrics"));
+std::map<std::string, double> Daemon::Metrics(
+    std::vector<std::string>* errors) const {
+  return ParsePromText(Get("/metrics"), errors);
 }
 
 double Daemon::LastResync(const std::string& netns) const {

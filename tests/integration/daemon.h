@@ -1,6 +1,9 @@
 // ctcollectd as a child process of a test: started with a free loopback
 // port and a control socket of its own, waited for until ready, stopped at
-// the end. Its stderr goes to a file that failures print.
+// the end (SIGTERM, then SIGKILL). Its stdout and stderr go to a file that
+// failures print (log()).
+//
+// Thread safety: one thread owns a Daemon; the const members only read.
 #pragma once
 
 #include <sys/types.h>
@@ -14,29 +17,51 @@ namespace ctcollect::itest {
 // A free TCP port on 127.0.0.1 (bound to port 0, then released).
 int FreePort();
 
-// GET http://127.0.0.1:port/path; returns the status (0 if no answer) and
-// the body.
-int HttpGet(int port, const std::string& path, std::string* body);
+// GET http://127.0.0.1:port/path over a plain socket (HTTP/1.0, so the body
+// ends when the server closes); returns the status (0 if no answer) and
+// the body. With `netns_path`, the connection is made from that network
+// namespace (by a thread that setns() into it).
+int HttpGet(int port, const std::string& path, std::string* body,
+            const std::string& netns_path = "");
 
 class Daemon {
  public:
-  // Starts ctcollectd with `args` plus --web.listen-address and
-  // --control.socket; waits up to 20 s for /-/ready.
+  struct Options {
+    // Run ctcollectd inside this named namespace (`ip netns exec`); its
+    // HTTP listener is then there too and Get() connects from there.
+    std::string run_in_netns;
+    // Seconds to wait for /-/ready; 0 = do not wait.
+    double ready_deadline = 20;
+    // The port on 127.0.0.1 to serve on; 0 = a free one.
+    int port = 0;
+  };
+
+  // Starts ctcollectd with --web.listen-address=127.0.0.1:<free port>,
+  // --control.socket=<temp dir>/ctl.sock and `args`; waits for /-/ready.
   explicit Daemon(const std::vector<std::string>& args);
+  Daemon(const std::vector<std::string>& args, const Options& options);
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
   bool ready() const { return ready_; }
+  bool running() const { return pid_ > 0; }
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
   const std::string& socket() const { return socket_; }
+  // What the daemon wrote to stdout and stderr so far.
   std::string log() const;
-  // /metrics parsed: "name{sorted labels}" -> value.
-  std::map<std::string, double> Metrics() const;
+
+  // GET `path` from the daemon; the status, or 0 if it did not answer.
+  int Get(const std::string& path, std::string* body) const;
   std::string Get(const std::string& path) const;
-  // Waits for the next completed resync (ctcollect_resyncs_total grows and
-  // the dump timestamp moves), up to `seconds`.
+  // /metrics parsed: "name{sorted labels}" -> value. Malformed lines and
+  // duplicate series go to `errors` if given.
+  std::map<std::string, double> Metrics(
+      std::vector<std::string>* errors = nullptr) const;
+
+  // Waits for the next completed resync (the dump timestamp moves), up to
+  // `seconds`.
   bool WaitForResync(const std::string& netns, double seconds) const;
   // When the last complete dump finished, and a wait for a later one.
   double LastResync(const std::string& netns) const;
@@ -44,11 +69,16 @@ class Daemon {
                           double seconds) const;
   // Runs ctcollect against this daemon.
   std::string Client(const std::string& args, int* exit_code = nullptr) const;
-  int Stop();  // SIGTERM, returns the exit status
+  // SIGTERM, then SIGKILL after 5 s; returns the exit status (-1 if killed).
+  int Stop();
   // Waits for the daemon to exit by itself; its exit status, or -1.
   int WaitExit(double seconds);
 
  private:
+  void Start(const std::vector<std::string>& args);
+
+  Options options_;
+  std::string netns_path_;  // where Get() connects from; "" = here
   pid_t pid_ = -1;
   int port_ = 0;
   bool ready_ = false;

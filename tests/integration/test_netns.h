@@ -1,5 +1,8 @@
 // A network namespace made for one test and deleted after it, with
 // conntrack turned on by a ruleset, and a way to run commands inside it.
+//
+// Thread safety: TestNetns is immutable after construction; Run() may be
+// called from any thread. Shell() is reentrant.
 #pragma once
 
 #include <string>
@@ -7,30 +10,52 @@
 namespace ctcollect::itest {
 
 struct CommandResult {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr
+  int exit_code = -1;  // -1 if the command did not exit normally
+  std::string out;     // stdout, with stderr unless it was asked apart
+  std::string err;     // stderr when asked apart (ShellSplit, RunSplit)
 };
 
-// Runs a shell command line; captures its output.
+// Runs a /bin/sh command line; captures stdout and stderr together.
 CommandResult Shell(const std::string& cmd);
+// Runs a /bin/sh command line; captures stdout and stderr apart.
+CommandResult ShellSplit(const std::string& cmd);
 
-// Why this process cannot run the integration tests ("" if it can).
+// Why this process cannot run the integration tests, "" if it can: needs
+// CAP_NET_ADMIN and CAP_SYS_ADMIN, the tools, and `ip netns add` to work
+// (checked once, with a namespace made and deleted at once).
 std::string MissingPrivilege();
+
+// Quotes `s` for /bin/sh.
+std::string ShellQuote(const std::string& s);
 
 class TestNetns {
  public:
-  TestNetns();  // creates ctct-<pid>-<n>; check ok()
+  // Creates ctct-<pid>-<n>, brings lo up and adds table inet ctct whose
+  // input and output chains match `ct state`, so that the namespace tracks
+  // its loopback traffic. Check ok() (and error() for why not).
+  TestNetns();
+  // Kills what still runs inside (only processes the test started there)
+  // and deletes the namespace.
   ~TestNetns();
   TestNetns(const TestNetns&) = delete;
   TestNetns& operator=(const TestNetns&) = delete;
 
   bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
   const std::string& name() const { return name_; }
-  // Runs `cmd` inside the namespace.
+  std::string path() const { return "/run/netns/" + name_; }
+
+  // Runs `cmd` (a /bin/sh command line) inside the namespace.
   CommandResult Run(const std::string& cmd) const;
+  CommandResult RunSplit(const std::string& cmd) const;
+
+  // TCP to or from `port` is not tracked (notrack at raw priority): e.g.
+  // the HTTP scrapes of a daemon that listens inside the namespace.
+  bool NoTrackTcpPort(int port) const;
 
  private:
   std::string name_;
+  std::string error_;
   bool ok_ = false;
 };
 

@@ -1,0 +1,31 @@
+// The daemon's view of one namespace in the kernel's terms: its
+// conntrack_entries gauges as EntryCounts, and a wait until they equal
+// what `conntrack -L` says.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "tests/integration/daemon.h"
+#include "tests/integration/kernel_truth.h"
+#include "tests/integration/test_netns.h"
+
+namespace ctcollect::itest {
+
+// conntrack_entries{netns=`netns`} keyed like KernelEntries; zero-valued
+// series are left out (the kernel lists no such flows). `netns` "" is the
+// daemon's own namespace (the label is then empty, i.e. absent).
+EntryCounts DaemonEntries(const std::map<std::string, double>& metrics,
+                          const std::string& netns);
+
+// Polls every 200 ms, up to `seconds`, until the daemon's gauges for
+// `label` equal the kernel's entries in `ns`; the last two views in `got`
+// and `want`.
+bool WaitUntilEqualsKernel(const Daemon& d, const TestNetns& ns,
+                           const std::string& label, double seconds,
+                           EntryCounts* got, EntryCounts* want);
+
+// Injects flows with ctinject inside `ns`; its output (stdout and stderr).
+CommandResult CtInject(const TestNetns& ns, const std::string& args);
+
+}  // namespace ctcollect::itest
