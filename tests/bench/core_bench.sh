@@ -163,7 +163,7 @@ run_inject() {  # NETNS MODE: ctinject's result line; dies if it failed to run
 }
 
 # ---------------------------------------------------------------- set-up
-others=$(pgrep -d, -x 'ctcollectd|ctinject|conntrack' || true)
+others=$(ps -eo pid=,comm= | awk '$2 ~ /^(ctcollectd|ctinject|conntrack|mnl_min_consumer)$/ {printf "%s%s %s", (n++ ? ", " : ""), $2, $1}')
 [ -z "$others" ] || log "note: other ctcollectd/ctinject/conntrack processes running ($others): expect noise"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
 want_max=$((flows + flows / 5))
