@@ -122,7 +122,7 @@ start_daemon() {  # NETNS: starts ctcollectd, returns once /-/ready is 200
   until ready; do
     kill -0 "$dpid" 2>/dev/null || { tail -5 "$tmp/daemon.log" >&2; die "ctcollectd exited before ready"; }
     (($(calc "$(now) > $deadline"))) && { tail -5 "$tmp/daemon.log" >&2; die "ctcollectd not ready within 180 s"; }
-    nap 0.02
+    nap 0.25  # each poll forks (subshell, date, bc, sleep): keep them rare while the dump is timed
   done
 }
 stop_daemon() {
@@ -267,7 +267,7 @@ for r in $(seq 1 "$rounds"); do
   until grep -q '^ready' "$tmp/min.out"; do
     kill -0 "$mpid" 2>/dev/null || die "mnl_min_consumer exited"
     (($(calc "$(now) > $deadline"))) && die "mnl_min_consumer not ready"
-    nap 0.02
+    nap 0.25  # each poll forks (subshell, date, bc, sleep): keep them rare while the dump is timed
   done
   nap 1
   c0=$(cpu_s "$mpid")

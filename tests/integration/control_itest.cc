@@ -127,13 +127,18 @@ TEST(ControlSocket, RealConntrackdClientGetsConntrackdAnswers) {
             Flows(ns.Run("conntrack -L -o xml 2>/dev/null").out, true));
   EXPECT_EQ(Flows(x.out).size(), 15u);
 
+  // -f: the internal cache is rebuilt from a dump.
+  double before_f = d.LastResync(ns.name());
+  EXPECT_EQ(Shell(conntrackd + " -f").exit_code, 0);
+  ASSERT_TRUE(d.WaitForResyncAfter(ns.name(), before_f, 5));
   // -R: a resync on request.
   double last = d.LastResync(ns.name());
   EXPECT_EQ(Shell(conntrackd + " -R").exit_code, 0);
   ASSERT_TRUE(d.WaitForResyncAfter(ns.name(), last, 5));
+  // Both -f and -R asked for one.
   EXPECT_EQ(d.Metrics()[Series("ctcollect_resyncs_total",
                                {{"netns", ns.name()}, {"reason", "request"}})],
-            1);
+            2);
   // -k: the daemon stops, cleanly.
   EXPECT_EQ(Shell(conntrackd + " -k").exit_code, 0);
   EXPECT_EQ(d.WaitExit(5), 0) << d.log();
@@ -205,7 +210,34 @@ TEST(ControlSocket, CtcollectStatsAndErrors) {
   CommandResult bad = Shell(
       "printf 'CTC1 \\001\\n' | timeout 5 socat - UNIX-CONNECT:" + d.socket());
   EXPECT_NE(bad.out.find("CTC1 400"), std::string::npos) << bad.out;
+  // A client of a newer protocol version is told which one we speak.
+  CommandResult v2 = Shell(
+      "printf 'CTC2 stats\\n' | timeout 5 socat - UNIX-CONNECT:" + d.socket());
+  EXPECT_NE(v2.out.find("CTC1 505 protocol version 2 not supported"),
+            std::string::npos)
+      << v2.out;
   EXPECT_EQ(d.Client("-v", &rc).find("ctcollect"), 0u);
+}
+
+TEST(ControlSocket, StaleSocketOfAKilledDaemonIsReplaced) {
+  REQUIRE_PRIVILEGE();
+  TestNetns ns;
+  ASSERT_TRUE(ns.ok());
+  Daemon first({"--netns=" + ns.name()});
+  ASSERT_TRUE(first.ready()) << first.log();
+  kill(first.pid(), SIGKILL);
+  first.WaitExit(5);
+  ASSERT_EQ(Shell("test -S " + first.socket()).exit_code, 0)
+      << "the killed daemon's socket file should still be there";
+  Daemon second({"--netns=" + ns.name(), "--control.socket=" + first.socket()});
+  ASSERT_TRUE(second.ready()) << second.log();
+  EXPECT_NE(second.log().find("replaced stale control socket"),
+            std::string::npos)
+      << second.log();
+  std::string s = Shell(std::string(CTCOLLECT_PATH) + " --control.socket " +
+                        first.socket() + " -s")
+                      .out;
+  EXPECT_NE(s.find("cache stats:"), std::string::npos) << s;
 }
 
 TEST(ControlSocket, UserOutsideTheGroupIsRefusedByTheKernel) {
