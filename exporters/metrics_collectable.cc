@@ -63,6 +63,26 @@ void ForEachSeenPair(const NetnsSnapshot& ns, Fn fn) {
   }
 }
 
+// A counter family per family/protocol pair seen and per direction, from a
+// [family][protocol][direction] array of the snapshot.
+using DirectionalArray = int64_t[kNumFamilies][kNumProtos][2];
+void AddDirectional(std::vector<MetricFamily>* out, const Snapshot& s,
+                    std::string name, std::string help,
+                    DirectionalArray NetnsSnapshot::*field) {
+  MetricFamily& f =
+      AddFamily(out, std::move(name), std::move(help), MetricType::Counter);
+  for (const auto& ns : s.netns) {
+    ForEachSeenPair(ns, [&](int fam, int p, Labels l) {
+      for (int d = 0; d < 2; ++d) {
+        Labels ld = l;
+        ld.push_back({"direction", d == 0 ? "original" : "reply"});
+        AddSample(&f, std::move(ld),
+                  static_cast<double>((ns.*field)[fam][p][d]));
+      }
+    });
+  }
+}
+
 }  // namespace
 
 std::vector<MetricFamily> MetricsCollectable::Collect() const {
@@ -149,38 +169,14 @@ std::vector<MetricFamily> MetricsCollectable::Render(
 
   // --- flows that ended (DESTROY events; needs nf_conntrack_acct and
   // nf_conntrack_timestamp). Only family/protocol pairs seen so far. ---
-  {
-    MetricFamily& bytes = AddFamily(
-        &out, "conntrack_flow_bytes_total",
-        "Bytes of flows that ended, by direction (needs nf_conntrack_acct).",
-        MetricType::Counter);
-    for (const auto& ns : s.netns) {
-      ForEachSeenPair(ns, [&](int fam, int p, Labels l) {
-        for (int d = 0; d < 2; ++d) {
-          Labels ld = l;
-          ld.push_back({"direction", d == 0 ? "original" : "reply"});
-          AddSample(&bytes, std::move(ld),
-                    static_cast<double>(ns.flow_bytes[fam][p][d]));
-        }
-      });
-    }
-  }
-  {
-    MetricFamily& packets = AddFamily(
-        &out, "conntrack_flow_packets_total",
-        "Packets of flows that ended, by direction (needs nf_conntrack_acct).",
-        MetricType::Counter);
-    for (const auto& ns : s.netns) {
-      ForEachSeenPair(ns, [&](int fam, int p, Labels l) {
-        for (int d = 0; d < 2; ++d) {
-          Labels ld = l;
-          ld.push_back({"direction", d == 0 ? "original" : "reply"});
-          AddSample(&packets, std::move(ld),
-                    static_cast<double>(ns.flow_packets[fam][p][d]));
-        }
-      });
-    }
-  }
+  AddDirectional(&out, s, "conntrack_flow_bytes_total",
+                 "Bytes of flows that ended, by direction (needs "
+                 "nf_conntrack_acct).",
+                 &NetnsSnapshot::flow_bytes);
+  AddDirectional(&out, s, "conntrack_flow_packets_total",
+                 "Packets of flows that ended, by direction (needs "
+                 "nf_conntrack_acct).",
+                 &NetnsSnapshot::flow_packets);
   {
     MetricFamily& f = AddFamily(
         &out, "conntrack_flow_duration_seconds",

@@ -12,55 +12,20 @@
 
 #include "tests/integration/daemon.h"
 #include "tests/integration/kernel_truth.h"
+#include "tests/integration/metrics_view.h"
 #include "tests/integration/prom_text.h"
 #include "tests/integration/test_netns.h"
 
 namespace ctcollect::itest {
 namespace {
 
-#define REQUIRE_PRIVILEGE()                                       \
-  do {                                                            \
-    std::string why = MissingPrivilege();                         \
-    if (!why.empty()) GTEST_SKIP() << "integration test " << why; \
-  } while (0)
-
 std::string Inject(const TestNetns& ns, const std::string& args) {
-  return ns.Run(std::string(CTINJECT_PATH) + " " + args).out;
+  return CtInject(ns, args).out;
 }
 
-EntryCounts MetricsEntries(const std::map<std::string, double>& m,
-                           const std::string& netns) {
-  EntryCounts c;
-  ForEachSample(m, "conntrack_entries", [&](const auto& l, double v) {
-    if (l.at("netns") != netns || v == 0) return;
-    auto state = l.find("state");
-    c[{l.at("family"), l.at("protocol"), state == l.end() ? "" : state->second,
-       l.at("ct_zone")}] = static_cast<int64_t>(v);
-  });
-  return c;
-}
-
-std::string Describe(const EntryCounts& c) {
-  std::string s;
-  for (const auto& [k, v] : c) {
-    s += std::get<0>(k) + "/" + std::get<1>(k) + "/" + std::get<2>(k) +
-         "/zone" + std::get<3>(k) + "=" + std::to_string(v) + " ";
-  }
-  return s;
-}
-
-// Polls until the daemon's gauges equal the kernel's, up to `seconds`.
 bool Converges(const Daemon& d, const TestNetns& ns, double seconds,
                EntryCounts* got, EntryCounts* want) {
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(static_cast<int>(seconds * 1000));
-  do {
-    *want = KernelEntries(ns);
-    *got = MetricsEntries(d.Metrics(), ns.name());
-    if (*got == *want) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return false;
+  return WaitUntilEqualsKernel(d, ns, ns.name(), seconds, got, want);
 }
 
 // A real TCP connection on the namespace's loopback, kept open for
@@ -220,8 +185,8 @@ TEST(Collector, OneDaemonWatchesTwoNamespaces) {
   Daemon d({"--netns=" + a.name(), "--netns=" + b.name()});
   ASSERT_TRUE(d.ready()) << d.log();
   auto m = d.Metrics();
-  EXPECT_EQ(MetricsEntries(m, a.name()), KernelEntries(a));
-  EXPECT_EQ(MetricsEntries(m, b.name()), KernelEntries(b));
+  EXPECT_EQ(DaemonEntries(m, a.name()), KernelEntries(a));
+  EXPECT_EQ(DaemonEntries(m, b.name()), KernelEntries(b));
   EXPECT_EQ(SumSeries(m, "conntrack_entries", {{"netns", a.name()}}), 5);
   EXPECT_EQ(SumSeries(m, "conntrack_entries", {{"netns", b.name()}}), 7);
 }

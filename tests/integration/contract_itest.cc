@@ -23,12 +23,6 @@
 namespace ctcollect::itest {
 namespace {
 
-#define REQUIRE_PRIVILEGE()                                       \
-  do {                                                            \
-    std::string why = MissingPrivilege();                         \
-    if (!why.empty()) GTEST_SKIP() << "integration test " << why; \
-  } while (0)
-
 using Metrics = std::map<std::string, double>;
 
 double Value(const Metrics& m, const std::string& name, const Labels& l) {

@@ -15,20 +15,15 @@
 
 #include "tests/integration/daemon.h"
 #include "tests/integration/kernel_truth.h"
+#include "tests/integration/metrics_view.h"
 #include "tests/integration/prom_text.h"
 #include "tests/integration/test_netns.h"
 
 namespace ctcollect::itest {
 namespace {
 
-#define REQUIRE_PRIVILEGE()                                       \
-  do {                                                            \
-    std::string why = MissingPrivilege();                         \
-    if (!why.empty()) GTEST_SKIP() << "integration test " << why; \
-  } while (0)
-
 std::string Inject(const TestNetns& ns, const std::string& args) {
-  return ns.Run(std::string(CTINJECT_PATH) + " " + args).out;
+  return CtInject(ns, args).out;
 }
 
 // A namespace with a known mix of flows.

@@ -19,12 +19,6 @@
 namespace ctcollect::itest {
 namespace {
 
-#define REQUIRE_PRIVILEGE()                                       \
-  do {                                                            \
-    std::string why = MissingPrivilege();                         \
-    if (!why.empty()) GTEST_SKIP() << "integration test " << why; \
-  } while (0)
-
 TEST(PromText, ParsesLabelsInAnyOrderEscapesAndTimestamps) {
   std::vector<std::string> errors;
   auto m = ParsePromText(

@@ -60,3 +60,11 @@ class TestNetns {
 };
 
 }  // namespace ctcollect::itest
+
+// Skips the current test, saying why, when this process cannot make
+// namespaces and talk ctnetlink (see MissingPrivilege).
+#define REQUIRE_PRIVILEGE()                                       \
+  do {                                                            \
+    std::string why = ::ctcollect::itest::MissingPrivilege();     \
+    if (!why.empty()) GTEST_SKIP() << "integration test " << why; \
+  } while (0)
