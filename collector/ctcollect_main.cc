@@ -80,7 +80,9 @@ int main(int argc, char** argv) {
       return ctcollect::RunTop(socket);
     case A::kDumpInternal:
       if (cmd.section == "expect") {
-        return Fail("expectation dumps are not supported yet");
+        if (cmd.json) return Fail("-o json is for flows; use -x for XML");
+        return Run(socket, "expectations",
+                   {{"format", cmd.xml ? "xml" : "plain"}});
       }
       return Run(socket, "flows",
                  {{"format", cmd.json  ? "json"

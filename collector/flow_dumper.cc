@@ -22,13 +22,28 @@ int OnFlow(enum nf_conntrack_msg_type, struct nf_conntrack* ct, void* data) {
   return NFCT_CB_CONTINUE;
 }
 
-nfct_handle* OpenIn(const NetnsHandle& ns, std::error_code* ec) {
+struct ExpState {
+  const ExpectSink* sink;
+  bool stopped = false;
+};
+
+int OnExpect(enum nf_conntrack_msg_type, struct nf_expect* exp, void* data) {
+  auto* st = static_cast<ExpState*>(data);
+  if (!(*st->sink)(exp)) {
+    st->stopped = true;
+    return NFCT_CB_STOP;
+  }
+  return NFCT_CB_CONTINUE;
+}
+
+nfct_handle* OpenIn(const NetnsHandle& ns, std::error_code* ec,
+                    uint8_t subsys = CONNTRACK) {
   ScopedNetns in(ns);
   if (in.error()) {
     *ec = in.error();
     return nullptr;
   }
-  nfct_handle* h = nfct_open(CONNTRACK, 0);
+  nfct_handle* h = nfct_open(subsys, 0);
   if (h == nullptr) *ec = std::error_code(errno, std::generic_category());
   return h;
 }
@@ -43,6 +58,21 @@ std::error_code DumpFlows(const NetnsHandle& ns, const FlowSink& sink) {
   nfct_callback_register(h, NFCT_T_ALL, OnFlow, &st);
   uint32_t family = AF_UNSPEC;
   int r = nfct_query(h, NFCT_Q_DUMP, &family);
+  if (r < 0 && !st.stopped)
+    ec = std::error_code(errno, std::generic_category());
+  nfct_close(h);
+  return ec;
+}
+
+std::error_code DumpExpectations(const NetnsHandle& ns,
+                                 const ExpectSink& sink) {
+  std::error_code ec;
+  nfct_handle* h = OpenIn(ns, &ec, EXPECT);
+  if (h == nullptr) return ec;
+  ExpState st{&sink};
+  nfexp_callback_register(h, NFCT_T_ALL, OnExpect, &st);
+  uint32_t family = AF_UNSPEC;
+  int r = nfexp_query(h, NFCT_Q_DUMP, &family);
   if (r < 0 && !st.stopped)
     ec = std::error_code(errno, std::generic_category());
   nfct_close(h);

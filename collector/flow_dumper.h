@@ -13,6 +13,7 @@
 #include "collector/netns.h"
 
 struct nf_conntrack;
+struct nf_expect;
 
 namespace ctcollect {
 
@@ -22,6 +23,12 @@ using FlowSink = std::function<bool(nf_conntrack* ct)>;
 // Dumps the conntrack table of `ns` (both families). Returns an error if the
 // dump could not run; stopping early through the sink is not an error.
 std::error_code DumpFlows(const NetnsHandle& ns, const FlowSink& sink);
+
+// Called per expectation; return false to stop.
+using ExpectSink = std::function<bool(nf_expect* exp)>;
+
+// Dumps the expectation table of `ns` (what `conntrack -L expect` lists).
+std::error_code DumpExpectations(const NetnsHandle& ns, const ExpectSink& sink);
 
 // Deletes every conntrack entry of `ns` (what `conntrack -F` does).
 std::error_code FlushFlows(const NetnsHandle& ns);

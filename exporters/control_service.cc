@@ -196,6 +196,25 @@ void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
     out->Write(NativeStatusLine(200, "OK"));
     StreamFlows(collector_->Namespaces(), *filter, *format, started_unix_,
                 [out](std::string_view b) { return out->Write(b); });
+  } else if (v == "expectations") {
+    std::string format = arg("format");
+    if (format != "" && format != "plain" && format != "xml") {
+      out->Write(
+          NativeStatusLine(400, "expectations: format must be plain or xml"));
+      return;
+    }
+    std::optional<std::string> netns;
+    if (!arg("netns").empty()) {
+      netns = arg("netns");
+      if (!Watches(*netns)) {
+        out->Write(NativeStatusLine(
+            404, "expectations: no watched netns \"" + *netns + "\""));
+        return;
+      }
+    }
+    out->Write(NativeStatusLine(200, "OK"));
+    StreamExpectations(collector_->Namespaces(), netns, format == "xml",
+                       [out](std::string_view b) { return out->Write(b); });
   } else if (v == "resync") {
     collector_->RequestResync();
     out->Write(NativeStatusLine(200, "OK"));

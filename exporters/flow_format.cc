@@ -98,6 +98,15 @@ void AppendJsonString(std::string* out, const std::string& s) {
   out->push_back('"');
 }
 
+std::string ExpectLine(const nf_expect* exp, bool xml) {
+  char buf[4096];
+  int n = nfexp_snprintf(buf, sizeof(buf), exp, NFCT_T_UNKNOWN,
+                         xml ? NFCT_O_XML : NFCT_O_DEFAULT, 0);
+  if (n < 0) return "";
+  return std::string(buf,
+                     static_cast<size_t>(std::min<int>(n, sizeof(buf) - 1)));
+}
+
 std::string FlowXml(const nf_conntrack* ct) {
   return Snprintf(ct, NFCT_O_XML, 0);
 }

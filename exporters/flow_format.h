@@ -10,6 +10,7 @@
 #include <string>
 
 struct nf_conntrack;
+struct nf_expect;
 
 namespace ctcollect {
 
@@ -19,6 +20,14 @@ inline constexpr const char* kConntrackXmlHeader =
 inline constexpr const char* kConntrackXmlFooter = "</conntrack>\n";
 
 std::string FlowXml(const nf_conntrack* ct);
+
+// The document frame of `conntrack -L expect -o xml`.
+inline constexpr const char* kExpectXmlHeader =
+    "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<expect>\n";
+inline constexpr const char* kExpectXmlFooter = "</expect>\n";
+
+// One expectation as `conntrack -L expect` prints it (plain or XML).
+std::string ExpectLine(const nf_expect* exp, bool xml);
 
 // `active_seconds` is how long ctcollect has known the flow.
 std::string ConntrackdFlowLine(nf_conntrack* ct, bool xml,

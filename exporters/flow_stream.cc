@@ -71,4 +71,28 @@ int64_t StreamFlows(const std::vector<const NetnsHandle*>& namespaces,
   return n;
 }
 
+int64_t StreamExpectations(const std::vector<const NetnsHandle*>& namespaces,
+                           const std::optional<std::string>& netns, bool xml,
+                           const ByteSink& sink) {
+  int64_t n = 0;
+  bool open = true;
+  for (const NetnsHandle* ns : namespaces) {
+    if (!open) break;
+    if (netns && ns->label() != *netns) continue;
+    auto ec = DumpExpectations(*ns, [&](nf_expect* exp) {
+      std::string out;
+      if (xml && n == 0) out = kExpectXmlHeader;
+      out += ExpectLine(exp, xml) + "\n";
+      ++n;
+      open = sink(out);
+      return open;
+    });
+    if (ec) {
+      Log(LogLevel::kWarn, "expectation dump failed: " + ec.message());
+    }
+  }
+  if (open && xml && n > 0) sink(kExpectXmlFooter);
+  return n;
+}
+
 }  // namespace ctcollect

@@ -34,4 +34,11 @@ int64_t StreamFlows(const std::vector<const NetnsHandle*>& namespaces,
                     const FlowFilter& filter, FlowFormat format,
                     int64_t daemon_start_unix, const ByteSink& sink);
 
+// Streams the expectations of the watched namespaces as `conntrack -L
+// expect` prints them (plain lines), or its XML (`xml`, with the
+// <expect> frame around them). Returns the number written.
+int64_t StreamExpectations(const std::vector<const NetnsHandle*>& namespaces,
+                           const std::optional<std::string>& netns, bool xml,
+                           const ByteSink& sink);
+
 }  // namespace ctcollect

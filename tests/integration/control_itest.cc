@@ -296,3 +296,65 @@ TEST(ControlSocket, TopInTmuxShowsTheFiguresAndQuitsOnQ) {
 
 }  // namespace
 }  // namespace ctcollect::itest
+
+namespace ctcollect::itest {
+namespace {
+
+// A real FTP control connection through the kernel's ftp helper, held open
+// after PASV so its expectation stays in the table while we look.
+TEST(ControlSocket, ExpectationsAsConntrackListsThem) {
+  REQUIRE_PRIVILEGE();
+  TestNetns ns;
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(ns.Run("nft add ct helper inet ctct ftp-std '{ type \"ftp\" "
+                   "protocol tcp; l3proto inet; }' && nft insert rule inet "
+                   "ctct out tcp dport 2121 ct helper set \"ftp-std\"")
+                .exit_code,
+            0);
+  std::string session = R"(python3 -c "
+import socket, threading, time
+ctl = socket.socket(); ctl.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ctl.bind(('127.0.0.1', 2121)); ctl.listen()
+def server():
+    c, _ = ctl.accept(); f = c.makefile('rb', buffering=0)
+    c.sendall(b'220 hi\r\n'); f.readline()
+    c.sendall(b'227 Entering Passive Mode (127,0,0,1,195,80).\r\n')
+    time.sleep(30)
+threading.Thread(target=server, daemon=True).start()
+c = socket.create_connection(('127.0.0.1', 2121)); f = c.makefile('rb', buffering=0)
+f.readline(); c.sendall(b'PASV\r\n'); f.readline(); time.sleep(30)
+")";
+  ns.Run("(" + session + ") >/dev/null 2>&1 &");
+  std::string theirs;
+  for (int t = 0; t < 50; ++t) {
+    theirs = ns.Run("conntrack -L expect 2>/dev/null").out;
+    if (!theirs.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_NE(theirs.find("helper=ftp"), std::string::npos)
+      << "the kernel made no expectation: " << theirs;
+  Daemon d({"--netns=" + ns.name()});
+  ASSERT_TRUE(d.ready()) << d.log();
+  int rc = -1;
+  // The timeout column counts down between the two reads: compare without it.
+  auto strip = [](std::string s) {
+    return std::regex_replace(s, std::regex("^[0-9]+ "), "");
+  };
+  std::string ours = d.Client("-i expect", &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(strip(ours), strip(ns.Run("conntrack -L expect 2>/dev/null").out));
+  std::string xml = d.Client("-i expect -x", &rc);
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(
+      xml.rfind("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<expect>\n", 0),
+      0u)
+      << xml;
+  static const std::regex timeout("<timeout>[0-9]+</timeout>");
+  EXPECT_EQ(
+      std::regex_replace(xml, timeout, ""),
+      std::regex_replace(ns.Run("conntrack -L expect -o xml 2>/dev/null").out,
+                         timeout, ""));
+}
+
+}  // namespace
+}  // namespace ctcollect::itest
