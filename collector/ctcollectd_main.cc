@@ -70,7 +70,14 @@ int main(int argc, char** argv) {
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<HttpServer> http;
   try {
-    // The control socket first: a second daemon on the same socket must
+    HttpOptions hopts;
+    for (const auto& l : opts.listen_addresses) {
+      hopts.listen.push_back(
+          ListenAddressToCivetweb("--web.listen-address", l));
+    }
+    HttpServer::CheckListenAddresses(hopts.listen);
+
+    // Then the control socket: a second daemon on the same socket must
     // fail before it opens anything else.
     ControlService::Options copts;
     copts.buffer_size = static_cast<int64_t>(opts.buffer_size);
@@ -91,11 +98,6 @@ int main(int argc, char** argv) {
       collector.Add(std::make_unique<NetnsWatcher>(std::move(ns), wopts));
     }
 
-    HttpOptions hopts;
-    for (const auto& l : opts.listen_addresses) {
-      hopts.listen.push_back(
-          ListenAddressToCivetweb("--web.listen-address", l));
-    }
     hopts.telemetry_path = opts.telemetry_path;
     hopts.version = kVersion;
     hopts.namespaces = collector.Namespaces();

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "collector/flow_filter.h"
+#include "collector/options.h"
 #include "exporters/flow_stream.h"
 #include "exporters/landing_page.h"
 #include "exporters/query_params.h"
@@ -104,6 +105,7 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
     : opts_(opts),
       collectable_(source, opts.version),
       handlers_(std::make_unique<Handlers>()) {
+  CheckListenAddresses(opts_.listen);
   std::string ports;
   for (const auto& l : opts_.listen) {
     if (!ports.empty()) ports += ",";
@@ -163,6 +165,18 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
   server_->addHandler("/-/healthy", handlers_->healthy.get());
   server_->addHandler("/-/ready", handlers_->ready.get());
   server_->addHandler("/", handlers_->landing.get());
+}
+
+void HttpServer::CheckListenAddresses(const std::vector<std::string>& listen) {
+  // Debian's civetweb is built without IPv6: say so as a configuration
+  // error instead of failing to bind with a vague message.
+  for (const auto& l : listen) {
+    if (!l.empty() && l.front() == '[' && mg_check_feature(8) == 0) {
+      throw ConfigError("--web.listen-address " + l +
+                        ": this build's civetweb has no IPv6 support; use an "
+                        "IPv4 address or :PORT");
+    }
+  }
 }
 
 HttpServer::~HttpServer() {

@@ -29,10 +29,16 @@ struct HttpOptions {
 
 class HttpServer {
  public:
-  // Binds and starts serving. Throws std::runtime_error with the reason
-  // when it cannot listen (start-up only).
+  // Binds and starts serving. Throws ConfigError for an address this
+  // build cannot serve (IPv6 without civetweb IPv6 support) and
+  // std::runtime_error with the reason when it cannot listen (start-up
+  // only).
   HttpServer(const HttpOptions& opts, const SnapshotSource* source);
   ~HttpServer();
+
+  // Throws ConfigError for listen addresses (civetweb syntax) this build
+  // cannot serve. Lets the daemon refuse them before it opens anything.
+  static void CheckListenAddresses(const std::vector<std::string>& listen);
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
