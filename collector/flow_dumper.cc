@@ -8,28 +8,18 @@
 namespace ctcollect {
 namespace {
 
+// The dump state behind libnetfilter_conntrack's void* callback argument:
+// conntrack entries and expectations are walked the same way.
+template <typename Object>
 struct DumpState {
-  const FlowSink* sink;
+  const std::function<bool(Object*)>* sink;
   bool stopped = false;
 };
 
-int OnFlow(enum nf_conntrack_msg_type, struct nf_conntrack* ct, void* data) {
-  auto* st = static_cast<DumpState*>(data);
-  if (!(*st->sink)(ct)) {
-    st->stopped = true;
-    return NFCT_CB_STOP;
-  }
-  return NFCT_CB_CONTINUE;
-}
-
-struct ExpState {
-  const ExpectSink* sink;
-  bool stopped = false;
-};
-
-int OnExpect(enum nf_conntrack_msg_type, struct nf_expect* exp, void* data) {
-  auto* st = static_cast<ExpState*>(data);
-  if (!(*st->sink)(exp)) {
+template <typename Object>
+int OnObject(enum nf_conntrack_msg_type, Object* obj, void* data) {
+  auto* st = static_cast<DumpState<Object>*>(data);
+  if (!(*st->sink)(obj)) {
     st->stopped = true;
     return NFCT_CB_STOP;
   }
@@ -54,8 +44,8 @@ std::error_code DumpFlows(const NetnsHandle& ns, const FlowSink& sink) {
   std::error_code ec;
   nfct_handle* h = OpenIn(ns, &ec);
   if (h == nullptr) return ec;
-  DumpState st{&sink};
-  nfct_callback_register(h, NFCT_T_ALL, OnFlow, &st);
+  DumpState<nf_conntrack> st{&sink};
+  nfct_callback_register(h, NFCT_T_ALL, OnObject<nf_conntrack>, &st);
   uint32_t family = AF_UNSPEC;
   int r = nfct_query(h, NFCT_Q_DUMP, &family);
   if (r < 0 && !st.stopped)
@@ -69,8 +59,8 @@ std::error_code DumpExpectations(const NetnsHandle& ns,
   std::error_code ec;
   nfct_handle* h = OpenIn(ns, &ec, EXPECT);
   if (h == nullptr) return ec;
-  ExpState st{&sink};
-  nfexp_callback_register(h, NFCT_T_ALL, OnExpect, &st);
+  DumpState<nf_expect> st{&sink};
+  nfexp_callback_register(h, NFCT_T_ALL, OnObject<nf_expect>, &st);
   uint32_t family = AF_UNSPEC;
   int r = nfexp_query(h, NFCT_Q_DUMP, &family);
   if (r < 0 && !st.stopped)

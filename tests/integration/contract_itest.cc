@@ -293,14 +293,8 @@ TEST(DaemonEvents, CountedPerFamilyAndProtocolWithTcpTransitions) {
   }
   // A real connection: handshake, data, close, TIME_WAIT.
   int port = FreePort();
-  ns.Run("python3 -m http.server --bind 127.0.0.1 " + std::to_string(port) +
-         " >/dev/null 2>&1 &");
   std::string body;
-  int status = 0;
-  for (int i = 0; i < 100 && status == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    status = HttpGet(port, "/", &body, ns.path());
-  }
+  int status = RealHttpExchange(ns, port, &body);
   ASSERT_EQ(status, 200);
   EXPECT_TRUE(WaitUntilEqualsKernel(d, ns, ns.name(), 10, &got, &want))
       << "after delete\ndaemon: " << Describe(got)

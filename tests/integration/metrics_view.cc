@@ -40,6 +40,17 @@ bool WaitUntilEqualsKernel(const Daemon& d, const TestNetns& ns,
   }
 }
 
+int RealHttpExchange(const TestNetns& ns, int port, std::string* body) {
+  ns.Run("python3 -m http.server --bind 127.0.0.1 " + std::to_string(port) +
+         " >/dev/null 2>&1 &");
+  int status = 0;
+  for (int i = 0; i < 100 && status == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    status = HttpGet(port, "/", body, ns.path());
+  }
+  return status;
+}
+
 CommandResult CtInject(const TestNetns& ns, const std::string& args) {
   return ns.Run(std::string(CTINJECT_PATH) + " " + args);
 }

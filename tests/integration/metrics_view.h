@@ -25,6 +25,11 @@ bool WaitUntilEqualsKernel(const Daemon& d, const TestNetns& ns,
                            const std::string& label, double seconds,
                            EntryCounts* got, EntryCounts* want);
 
+// A real TCP connection inside `ns`: starts `python3 -m http.server` there
+// on `port` and GETs "/" from inside the namespace (up to 5 s). Returns the
+// HTTP status (0 if none) and the body.
+int RealHttpExchange(const TestNetns& ns, int port, std::string* body);
+
 // Injects flows with ctinject inside `ns`; its output (stdout and stderr).
 CommandResult CtInject(const TestNetns& ns, const std::string& args);
 

@@ -13,6 +13,7 @@
 
 #include "tests/integration/daemon.h"
 #include "tests/integration/kernel_truth.h"
+#include "tests/integration/metrics_view.h"
 #include "tests/integration/prom_text.h"
 #include "tests/integration/test_netns.h"
 
@@ -189,14 +190,8 @@ TEST(TestNetnsKernel, TracksRealLoopbackTrafficAndServesHttpInside) {
   TestNetns ns;
   ASSERT_TRUE(ns.ok()) << ns.error();
   int port = FreePort();
-  ns.Run("python3 -m http.server --bind 127.0.0.1 " + std::to_string(port) +
-         " >/dev/null 2>&1 &");
   std::string body;
-  int status = 0;
-  for (int i = 0; i < 100 && status == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    status = HttpGet(port, "/", &body, ns.path());
-  }
+  int status = RealHttpExchange(ns, port, &body);
   EXPECT_EQ(status, 200);
   EXPECT_NE(body.find("Directory listing"), std::string::npos) << body;
   // The GET was tracked in the namespace, not in ours.
