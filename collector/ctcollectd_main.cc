@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
     }
 
     hopts.telemetry_path = opts.telemetry_path;
+    hopts.web_config_file = opts.web_config_file;
     hopts.version = kVersion;
     hopts.namespaces = collector.Namespaces();
     hopts.daemon_start_unix = static_cast<int64_t>(time(nullptr));

@@ -122,6 +122,16 @@ DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args) {
          }
          o.telemetry_path = std::string(v);
        }},
+      {"--web.config.file",
+       [&](auto f, auto v) {
+         if (v.empty()) Fail(f, v, "empty path");
+         o.web_config_file = std::string(v);
+       }},
+      {"--config",
+       [&](auto f, auto v) {
+         if (v.empty()) Fail(f, v, "empty path");
+         o.config_file = std::string(v);
+       }},
       {"--resync-interval",
        [&](auto f, auto v) { o.resync_interval = ParseDuration(f, v); }},
       {"--netlink.buffer-size",
@@ -206,6 +216,9 @@ Flags:
   --web.listen-address=ADDR  address to serve HTTP on, HOST:PORT, :PORT or
                              [IPv6]:PORT; repeatable (default ":10034")
   --web.telemetry-path=PATH  path of the metrics endpoint (default /metrics)
+  --web.config.file=FILE     TLS and basic auth settings, in the Prometheus
+                             exporter-toolkit format (YAML)
+  --config=FILE              the YAML config file; flags override it
   --resync-interval=DUR      full table dump every DUR, e.g. 60s, 5m
                              (default 60s); also after any event loss
   --netlink.buffer-size=SIZE event socket receive buffer (default 32M)

@@ -24,6 +24,8 @@ class ConfigError : public std::runtime_error {
 struct DaemonOptions {
   std::vector<std::string> listen_addresses;  // HOST:PORT, :PORT, [V6]:PORT
   std::string telemetry_path = "/metrics";
+  std::string web_config_file;  // exporter-toolkit web config (TLS, auth)
+  std::string config_file;      // --config: the YAML config file
   std::chrono::milliseconds resync_interval{60000};
   size_t buffer_size = 32u << 20;
   size_t buffer_max = 512u << 20;

@@ -21,6 +21,8 @@ struct HttpOptions {
   std::vector<std::string> listen;  // civetweb listening_ports entries
   std::string telemetry_path = "/metrics";
   std::string version;
+  // Path of the exporter-toolkit web config (TLS, basic auth); "" for none.
+  std::string web_config_file;
   int threads = 8;
   // The watched namespaces, for /api/v1/flows (dumped from the kernel).
   std::vector<const NetnsHandle*> namespaces;
