@@ -14,6 +14,14 @@ void Collector::RequestResync() {
   for (auto& w : watchers_) w->RequestResync();
 }
 
+void Collector::SetClassifier(const std::shared_ptr<const FlowClassifier>& c) {
+  for (auto& w : watchers_) w->SetClassifier(c);
+}
+
+void Collector::SetResyncInterval(std::chrono::milliseconds interval) {
+  for (auto& w : watchers_) w->SetResyncInterval(interval);
+}
+
 std::vector<const NetnsHandle*> Collector::Namespaces() const {
   std::vector<const NetnsHandle*> out;
   for (const auto& w : watchers_) out.push_back(&w->netns());

@@ -19,6 +19,9 @@ class Collector : public SnapshotSource {
   void Start();
   void Stop();
   void RequestResync();
+  // Config reload: new flow classes and resync interval for every watcher.
+  void SetClassifier(const std::shared_ptr<const FlowClassifier>& c);
+  void SetResyncInterval(std::chrono::milliseconds interval);
 
   // The watched namespaces, in --netns order; valid while the collector is.
   std::vector<const NetnsHandle*> Namespaces() const;

@@ -23,6 +23,41 @@ CounterShard::~CounterShard() {
     delete b;
     b = next;
   }
+  ClassBlock* c = class_head_.load(std::memory_order_acquire);
+  while (c != nullptr) {
+    ClassBlock* next = c->next;
+    delete c;
+    c = next;
+  }
+}
+
+CounterShard::ClassBlock* CounterShard::ClassBlockFor(const std::string& name) {
+  for (ClassBlock* c = class_head_.load(std::memory_order_relaxed);
+       c != nullptr; c = c->next) {
+    if (c->name == name) {
+      c->active.store(true, std::memory_order_relaxed);
+      return c;
+    }
+  }
+  auto* c = new ClassBlock(name);
+  c->next = class_head_.load(std::memory_order_relaxed);
+  class_head_.store(c, std::memory_order_release);
+  return c;
+}
+
+void CounterShard::DeactivateClasses() {
+  for (ClassBlock* c = class_head_.load(std::memory_order_relaxed);
+       c != nullptr; c = c->next) {
+    c->active.store(false, std::memory_order_relaxed);
+  }
+}
+
+void CounterShard::ForEachClass(
+    const std::function<void(const ClassBlock&)>& fn) const {
+  for (const ClassBlock* c = class_head_.load(std::memory_order_acquire);
+       c != nullptr; c = c->next) {
+    if (c->active.load(std::memory_order_relaxed)) fn(*c);
+  }
 }
 
 CounterShard::ZoneBlock* CounterShard::BlockFor(uint16_t zone) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <unordered_map>
 
 #include "collector/ct_labels.h"
@@ -65,12 +66,40 @@ class CounterShard {
     ZoneBlock* next = nullptr;  // immutable once published
   };
 
+  // Counters of one operator-defined flow class, found by name, so that a
+  // class kept across a config reload keeps counting where it was. Blocks
+  // are created by the writer and live as long as the shard; a class a
+  // reload removed stays allocated (about 2 KiB) but inactive, and resumes
+  // its counters if a later reload brings it back.
+  struct ClassBlock {
+    explicit ClassBlock(std::string n) : name(std::move(n)) {}
+    const std::string name;
+    // Writer side.
+    void AddEntry(Proto p, uint8_t state, int64_t d) {
+      int i = static_cast<int>(p) * kMaxStates + state;
+      entries[i].Add(d);
+      if (!seen[i].load(std::memory_order_relaxed)) {
+        seen[i].store(true, std::memory_order_relaxed);
+      }
+    }
+    std::array<SingleWriterCounter, kNumProtos * kMaxStates> entries;
+    std::array<std::atomic<bool>, kNumProtos * kMaxStates> seen{};
+    std::array<SingleWriterCounter, kNumProtos> flows;  // NEW events
+    std::atomic<bool> active{true};  // in the current configuration
+    ClassBlock* next = nullptr;      // immutable once published
+  };
+
   CounterShard() = default;
   ~CounterShard();
   CounterShard(const CounterShard&) = delete;
   CounterShard& operator=(const CounterShard&) = delete;
 
   // --- writer side ---
+  // The block of class `name`, created on first use, marked active. On a
+  // new configuration call DeactivateClasses() first, then ClassBlockFor()
+  // for each of its classes.
+  ClassBlock* ClassBlockFor(const std::string& name);
+  void DeactivateClasses();
   void AddEntry(uint16_t zone, Family f, Proto p, uint8_t state, int64_t d);
   void CountEvent(EventType t, Family f, Proto p) {
     events_[static_cast<int>(t)][static_cast<int>(f)][static_cast<int>(p)].Add(
@@ -113,6 +142,8 @@ class CounterShard {
   }
 
   // --- reader side (any thread) ---
+  // Calls fn for every class of the current configuration.
+  void ForEachClass(const std::function<void(const ClassBlock&)>& fn) const;
   // Calls fn for every exported entries series (see ZoneBlock::seen).
   void ForEachEntries(
       const std::function<void(uint16_t zone, Family, Proto, uint8_t state,
@@ -162,6 +193,7 @@ class CounterShard {
   ZoneBlock* zone0_ = nullptr;                           // writer cache
   std::unordered_map<uint16_t, ZoneBlock*> zone_index_;  // writer only
   std::atomic<ZoneBlock*> head_{nullptr};                // readers walk
+  std::atomic<ClassBlock*> class_head_{nullptr};         // readers walk
   SingleWriterCounter events_[kNumEventTypes][kNumFamilies][kNumProtos];
   SingleWriterCounter transitions_[kNumProtos][kMaxStates][kMaxStates];
   SingleWriterCounter flow_bytes_[kNumFamilies][kNumProtos][2];

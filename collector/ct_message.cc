@@ -32,18 +32,54 @@ uint16_t TupleTag(const nlattr* tuple) {
   return static_cast<uint16_t>(h ^ (h >> 16));
 }
 
-// CTA_TUPLE_ORIG -> CTA_TUPLE_PROTO -> CTA_PROTO_NUM.
-bool ParseTupleProto(const nlattr* tuple, CtMessage* m) {
+// An address attribute of CTA_TUPLE_IP into `out`: 4 or 16 bytes.
+bool CopyAddr(const nlattr* a, size_t want, uint8_t* out) {
+  if (AttrPayloadLen(a) != want) return false;
+  std::memcpy(out, AttrPayload(a), want);
+  return true;
+}
+
+// CTA_TUPLE_ORIG -> CTA_TUPLE_IP (addresses) and CTA_TUPLE_PROTO
+// (CTA_PROTO_NUM, ports).
+bool ParseTupleOrig(const nlattr* tuple, CtMessage* m) {
   bool found = false;
   bool ok = ForEachNested(tuple, [&](const nlattr* a) {
+    if (AttrType(a) == CTA_TUPLE_IP) {
+      return ForEachNested(a, [&](const nlattr* ip) {
+        switch (AttrType(ip)) {
+          case CTA_IP_V4_SRC:
+            return CopyAddr(ip, 4, m->src);
+          case CTA_IP_V4_DST:
+            return CopyAddr(ip, 4, m->dst);
+          case CTA_IP_V6_SRC:
+            return CopyAddr(ip, 16, m->src);
+          case CTA_IP_V6_DST:
+            return CopyAddr(ip, 16, m->dst);
+          default:
+            return true;
+        }
+      });
+    }
     if (AttrType(a) != CTA_TUPLE_PROTO) return true;
     return ForEachNested(a, [&](const nlattr* p) {
-      if (AttrType(p) != CTA_PROTO_NUM) return true;
-      if (!IsU8(p)) return false;
-      m->l4proto = AttrU8(p);
-      m->proto = ProtoFromNumber(m->l4proto);
-      found = true;
-      return true;
+      switch (AttrType(p)) {
+        case CTA_PROTO_NUM:
+          if (!IsU8(p)) return false;
+          m->l4proto = AttrU8(p);
+          m->proto = ProtoFromNumber(m->l4proto);
+          found = true;
+          return true;
+        case CTA_PROTO_SRC_PORT:
+          if (!IsU16(p)) return false;
+          m->sport = ntohs(AttrU16(p));
+          return true;
+        case CTA_PROTO_DST_PORT:
+          if (!IsU16(p)) return false;
+          m->dport = ntohs(AttrU16(p));
+          return true;
+        default:
+          return true;
+      }
     });
   });
   return ok && found;
@@ -148,7 +184,7 @@ std::optional<CtMessage> ParseCtMessage(const nlmsghdr* nlh) {
       case CTA_TUPLE_ORIG:
         have_tuple = true;
         m.tag = TupleTag(a);
-        return ParseTupleProto(a, &m);
+        return ParseTupleOrig(a, &m);
       case CTA_PROTOINFO:
         return ParseProtoinfo(a, &m);
       case CTA_ID:

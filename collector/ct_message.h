@@ -35,7 +35,14 @@ struct CtMessage {
   uint16_t tag = 0;  // hash of the original tuple's bytes (FlowRecord::tag)
   uint32_t status = 0;
   uint32_t mark = 0;
-  uint32_t timeout = 0;          // seconds left
+  uint32_t timeout = 0;  // seconds left
+  // The original direction's tuple (what flow classes match): addresses in
+  // network order (IPv4 in the first 4 bytes), ports in host order (0 for
+  // protocols without ports).
+  uint8_t src[16] = {};
+  uint8_t dst[16] = {};
+  uint16_t sport = 0;
+  uint16_t dport = 0;
   uint64_t packets[2] = {0, 0};  // [original, reply]
   uint64_t bytes[2] = {0, 0};
   uint64_t start_ns = 0;  // CTA_TIMESTAMP_START / _STOP, ns since the epoch

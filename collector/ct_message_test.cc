@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -38,6 +39,28 @@ TEST(ParseCtMessage, NewTcpEvent) {
   EXPECT_EQ(m->zone, 7);
   EXPECT_EQ(m->mark, 42u);
   EXPECT_EQ(m->timeout, 431999u);
+}
+
+TEST(ParseCtMessage, OriginalTupleAddressesAndPorts) {
+  std::vector<uint8_t> buf;
+  CtSpec s;
+  size_t off = AppendCt(&buf, s);
+  auto m = ParseCtMessage(MsgAt(buf, off));
+  ASSERT_TRUE(m.has_value());
+  const uint8_t src[4] = {198, 18, 0, 1}, dst[4] = {198, 18, 0, 2};
+  EXPECT_EQ(0, std::memcmp(m->src, src, 4));
+  EXPECT_EQ(0, std::memcmp(m->dst, dst, 4));
+  EXPECT_EQ(m->sport, 1000);
+  EXPECT_EQ(m->dport, 80);
+
+  buf.clear();
+  s.af = AF_INET6;
+  off = AppendCt(&buf, s);
+  m = ParseCtMessage(MsgAt(buf, off));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->src[0], 0x20);
+  EXPECT_EQ(m->src[15], 1);
+  EXPECT_EQ(m->dst[15], 2);
 }
 
 TEST(ParseCtMessage, UpdateWithoutProtoinfoHasNoState) {

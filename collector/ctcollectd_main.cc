@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "collector/collector.h"
+#include "collector/config_file.h"
+#include "collector/config_reload.h"
 #include "collector/control_server.h"
 #include "collector/log.h"
 #include "collector/netns.h"
@@ -29,9 +31,10 @@ constexpr int kExitStartup = 1;
 
 int main(int argc, char** argv) {
   using namespace ctcollect;
+  const std::vector<std::string> args(argv + 1, argv + argc);
   DaemonOptions opts;
   try {
-    opts = ParseDaemonOptions(std::vector<std::string>(argv + 1, argv + argc));
+    opts = LoadDaemonOptions(args);
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "ctcollectd: %s\n", e.what());
     return kExitConfig;
@@ -111,6 +114,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ctcollectd: %s\n", e.what());
     return kExitStartup;
   }
+  collector.SetClassifier(MakeClassifier(opts));
   collector.Start();
   control->Start();
   std::string ports;
@@ -119,12 +123,12 @@ int main(int argc, char** argv) {
                            " started; HTTP on port(s)" + ports +
                            ", control socket " + opts.control_socket);
 
+  ConfigReloader reloader(args, opts, &collector);
   for (;;) {
     int sig = 0;
     if (sigwait(&wait_set, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      Log(LogLevel::kInfo, "SIGHUP: resyncing with the kernel");
-      collector.RequestResync();
+      reloader.Reload();
       continue;
     }
     Log(LogLevel::kInfo,

@@ -12,23 +12,6 @@
 namespace ctcollect {
 namespace {
 
-template <typename T>
-std::optional<T> Number(const std::string& s, uint64_t max) {
-  uint64_t v = 0;
-  int base = 10;
-  std::string_view d = s;
-  if (d.size() > 2 && d[0] == '0' && (d[1] == 'x' || d[1] == 'X')) {
-    base = 16;
-    d.remove_prefix(2);
-  }
-  if (d.empty()) return std::nullopt;
-  auto [p, ec] = std::from_chars(d.data(), d.data() + d.size(), v, base);
-  if (ec != std::errc() || p != d.data() + d.size() || v > max) {
-    return std::nullopt;
-  }
-  return static_cast<T>(v);
-}
-
 std::string Upper(std::string s) {
   for (char& c : s)
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -43,46 +26,6 @@ const void* OrigAddr(const nf_conntrack* ct, int af, bool src) {
 }
 
 }  // namespace
-
-bool Cidr::Contains(int a_af, const void* a) const {
-  if (a_af != af || a == nullptr) return false;
-  const auto* b = static_cast<const uint8_t*>(a);
-  int full = prefix / 8, rest = prefix % 8;
-  if (std::memcmp(b, addr, full) != 0) return false;
-  if (rest == 0) return true;
-  uint8_t m = static_cast<uint8_t>(0xff << (8 - rest));
-  return (b[full] & m) == addr[full];
-}
-
-std::optional<Cidr> ParseCidr(const std::string& s) {
-  Cidr c;
-  std::string ip = s;
-  size_t slash = s.find('/');
-  std::optional<int> prefix;
-  if (slash != std::string::npos) {
-    ip = s.substr(0, slash);
-    prefix = Number<int>(s.substr(slash + 1), 128);
-    if (!prefix) return std::nullopt;
-  }
-  if (inet_pton(AF_INET, ip.c_str(), c.addr) == 1) {
-    c.af = AF_INET;
-    c.prefix = prefix.value_or(32);
-    if (c.prefix > 32) return std::nullopt;
-  } else if (inet_pton(AF_INET6, ip.c_str(), c.addr) == 1) {
-    c.af = AF_INET6;
-    c.prefix = prefix.value_or(128);
-  } else {
-    return std::nullopt;
-  }
-  // Clear the host bits so Contains can compare bytes.
-  int len = c.af == AF_INET ? 4 : 16;
-  for (int i = 0; i < len; ++i) {
-    int bits = c.prefix - i * 8;
-    if (bits >= 8) continue;
-    c.addr[i] &= bits <= 0 ? 0 : static_cast<uint8_t>(0xff << (8 - bits));
-  }
-  return c;
-}
 
 std::optional<FlowFilter> ParseFlowFilter(
     const std::map<std::string, std::string>& params, std::string* error) {
@@ -104,58 +47,35 @@ std::optional<FlowFilter> ParseFlowFilter(
         return bad(k, "ipv4 or ipv6");
       }
     } else if (k == "protocol") {
-      bool found = false;
-      for (int p = 0; p < kNumProtos && !found; ++p) {
-        if (v == ProtoName(static_cast<Proto>(p))) {
-          found = true;
-          if (static_cast<Proto>(p) == Proto::kGeneric) {
-            f.generic = true;
-          } else {
-            for (int n = 0; n < 256; ++n) {
-              if (ProtoFromNumber(static_cast<uint8_t>(n)) ==
-                  static_cast<Proto>(p)) {
-                f.l4proto = static_cast<uint8_t>(n);
-                break;
-              }
-            }
-          }
-        }
-      }
-      if (!found) {
-        auto n = Number<uint8_t>(v, 255);
-        if (!n) return bad(k, "a protocol name (tcp, udp, ...) or number");
-        f.l4proto = *n;
-      }
+      auto p = ParseProtocol(v);
+      if (!p) return bad(k, "a protocol name (tcp, udp, ...) or number");
+      f.l4proto = p->l4proto;
+      f.generic = p->generic;
     } else if (k == "state") {
       if (v.empty() || v.size() > 32)
         return bad(k, "a state name such as ESTABLISHED");
       f.state = Upper(v);
     } else if (k == "ct_zone") {
-      auto n = Number<uint16_t>(v, 65535);
+      auto n = ParseNumber(v, 65535);
       if (!n) return bad(k, "0-65535");
-      f.zone = *n;
+      f.zone = static_cast<uint16_t>(*n);
     } else if (k == "src" || k == "dst") {
       auto c = ParseCidr(v);
       if (!c) return bad(k, "an address or CIDR such as 198.18.0.0/15");
       (k == "src" ? f.src : f.dst) = *c;
     } else if (k == "sport" || k == "dport") {
-      auto n = Number<uint16_t>(v, 65535);
+      auto n = ParseNumber(v, 65535);
       if (!n) return bad(k, "0-65535");
-      (k == "sport" ? f.sport : f.dport) = *n;
+      (k == "sport" ? f.sport : f.dport) = static_cast<uint16_t>(*n);
     } else if (k == "mark") {
-      size_t slash = v.find('/');
-      auto m = Number<uint32_t>(v.substr(0, slash), 0xffffffffull);
+      auto m = ParseMark(v);
       if (!m) return bad(k, "VALUE or VALUE/MASK");
-      if (slash != std::string::npos) {
-        auto mask = Number<uint32_t>(v.substr(slash + 1), 0xffffffffull);
-        if (!mask) return bad(k, "VALUE or VALUE/MASK");
-        f.mark_mask = *mask;
-      }
-      f.mark = *m & f.mark_mask;
+      f.mark = m->mark;
+      f.mark_mask = m->mask;
     } else if (k == "limit") {
-      auto n = Number<int64_t>(v, 1ull << 40);
+      auto n = ParseNumber(v, 1ull << 40);
       if (!n) return bad(k, "a non-negative number");
-      f.limit = *n;
+      f.limit = static_cast<int64_t>(*n);
     } else if (k == "class") {
       return bad(k, "no flow classes are configured");
     } else {

@@ -9,17 +9,11 @@
 #include <optional>
 #include <string>
 
+#include "collector/flow_values.h"
+
 struct nf_conntrack;
 
 namespace ctcollect {
-
-struct Cidr {
-  int af = 0;             // AF_INET or AF_INET6
-  uint8_t addr[16] = {};  // network order, host bits cleared
-  int prefix = 0;
-  bool Contains(int af, const void* a) const;
-};
-std::optional<Cidr> ParseCidr(const std::string& s);
 
 struct FlowFilter {
   std::optional<std::string> netns;

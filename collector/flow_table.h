@@ -57,19 +57,23 @@ struct FlowRecord {
 };
 static_assert(sizeof(FlowRecord) == 16, "FlowRecord must stay compact");
 
-class FlowTable {
+// Open-addressing table of fixed-size records keyed by (id, tag). `Record`
+// is trivially copyable, has `uint32_t id`, `uint16_t tag`, `uint8_t meta`
+// whose bit Record::kUsed marks a used slot, and is all zeros when free.
+template <typename Record>
+class OpenTable {
  public:
-  FlowTable();
-  FlowTable(const FlowTable&) = delete;
-  FlowTable& operator=(const FlowTable&) = delete;
+  OpenTable() { Rehash(kMinCapacity); }
+  OpenTable(const OpenTable&) = delete;
+  OpenTable& operator=(const OpenTable&) = delete;
 
   // The record for `id`, or nullptr. Stays valid until the next Insert/Erase.
-  FlowRecord* Find(uint32_t id, uint16_t tag = 0);
+  Record* Find(uint32_t id, uint16_t tag = 0);
 
   // The record for `id`, inserting a zeroed used record if absent
   // (`*inserted` says which). Stays valid until the next Insert/Erase.
-  FlowRecord* Insert(uint32_t id, uint16_t tag, bool* inserted);
-  FlowRecord* Insert(uint32_t id, bool* inserted) {
+  Record* Insert(uint32_t id, uint16_t tag, bool* inserted);
+  Record* Insert(uint32_t id, bool* inserted) {
     return Insert(id, 0, inserted);
   }
 
@@ -83,42 +87,152 @@ class FlowTable {
   void Prefetch(uint32_t id) const { __builtin_prefetch(&slots_[Slot(id)]); }
 
   // Removes the record `r` points to (from Find/Insert or iteration).
-  void Erase(FlowRecord* r);
+  void Erase(Record* r);
 
   // Removes every record for which pred(record) is true; calls the predicate
   // once per record. May shrink the table.
   template <typename Pred>
   size_t EraseIf(Pred pred);
 
+  // Removes every record and returns to the minimum size.
+  void Clear() {
+    slots_.reset();
+    size_ = 0;
+    Rehash(kMinCapacity);
+  }
+
   size_t size() const { return size_; }
   size_t capacity() const { return mask_ + 1; }
-  size_t bytes() const { return capacity() * sizeof(FlowRecord); }
+  size_t bytes() const { return capacity() * sizeof(Record); }
 
  private:
-  size_t Slot(uint32_t id) const;
+  static constexpr size_t kMinCapacity = 1024;
+  static constexpr int kMinShift = 10;  // log2(kMinCapacity)
+  static bool Used(const Record& r) { return r.meta & Record::kUsed; }
+
+  size_t Slot(uint32_t id) const {
+    // Conntrack ids are already hashes in current kernels, but older
+    // kernels hand out pointer-derived or sequential ids: Fibonacci hashing
+    // spreads either over the table.
+    return static_cast<size_t>(
+        (static_cast<uint64_t>(id) * 0x9E3779B97F4A7C15ull) >> (64 - shift_));
+  }
   void Rehash(size_t new_capacity);
   void MaybeShrink();
 
   struct Free {
-    void operator()(FlowRecord* p) const { std::free(p); }
+    void operator()(Record* p) const { std::free(p); }
   };
-  using Slots = std::unique_ptr<FlowRecord[], Free>;
+  using Slots = std::unique_ptr<Record[], Free>;
   Slots slots_;
   size_t mask_ = 0;
   size_t size_ = 0;
   int shift_ = 0;
 };
 
+using FlowTable = OpenTable<FlowRecord>;
+
+template <typename Record>
+Record* OpenTable<Record>::Find(uint32_t id, uint16_t tag) {
+  for (size_t i = Slot(id);; i = (i + 1) & mask_) {
+    Record& r = slots_[i];
+    if (!Used(r)) return nullptr;
+    if (r.id == id && r.tag == tag) return &r;
+  }
+}
+
+template <typename Record>
+Record* OpenTable<Record>::Insert(uint32_t id, uint16_t tag, bool* inserted) {
+  if ((size_ + 1) * 4 > capacity() * 3) Rehash(capacity() * 2);
+  for (size_t i = Slot(id);; i = (i + 1) & mask_) {
+    Record& r = slots_[i];
+    if (!Used(r)) {
+      r = Record{};
+      r.id = id;
+      r.tag = tag;
+      r.meta = Record::kUsed;
+      ++size_;
+      *inserted = true;
+      return &r;
+    }
+    if (r.id == id && r.tag == tag) {
+      *inserted = false;
+      return &r;
+    }
+  }
+}
+
+template <typename Record>
+void OpenTable<Record>::Reserve(size_t n) {
+  size_t cap = capacity();
+  while (n * 4 > cap * 3) cap *= 2;
+  if (cap != capacity()) Rehash(cap);
+}
+
+template <typename Record>
+void OpenTable<Record>::Erase(Record* r) {
+  size_t hole = static_cast<size_t>(r - slots_.get());
+  slots_[hole].meta = 0;
+  --size_;
+  // Backward-shift: pull later records of the cluster into the hole when
+  // their home slot is not between the hole and their current position.
+  for (size_t i = (hole + 1) & mask_;; i = (i + 1) & mask_) {
+    Record& cur = slots_[i];
+    if (!Used(cur)) return;
+    size_t home = Slot(cur.id);
+    bool movable =
+        (i > hole) ? (home <= hole || home > i) : (home <= hole && home > i);
+    if (movable) {
+      slots_[hole] = cur;
+      cur.meta = 0;
+      hole = i;
+    }
+  }
+}
+
+template <typename Record>
+void OpenTable<Record>::MaybeShrink() {
+  // Shrink below 1/8 load to at most 1/4 load: far enough from the grow
+  // threshold that a table hovering around one size does not thrash.
+  size_t cap = capacity();
+  while (cap > kMinCapacity && size_ * 8 < cap) cap /= 2;
+  if (cap != capacity()) Rehash(cap);
+}
+
+template <typename Record>
+void OpenTable<Record>::Rehash(size_t new_capacity) {
+  Slots old = std::move(slots_);
+  size_t old_cap = old ? mask_ + 1 : 0;
+  // calloc: large tables come straight from mmap, already zero, so growing
+  // does not first write the whole new array (a stall of tens of ms at 1M
+  // flows on the thread that reads events).
+  slots_.reset(static_cast<Record*>(std::calloc(new_capacity, sizeof(Record))));
+  if (!slots_) std::abort();  // as operator new would throw
+  mask_ = new_capacity - 1;
+  shift_ = kMinShift;
+  while ((size_t{1} << shift_) < new_capacity) ++shift_;
+  for (size_t i = 0; i < old_cap; ++i) {
+    if (!Used(old[i])) continue;
+    for (size_t j = Slot(old[i].id);; j = (j + 1) & mask_) {
+      if (!Used(slots_[j])) {
+        slots_[j] = old[i];
+        break;
+      }
+    }
+  }
+}
+
+template <typename Record>
 template <typename Pred>
-size_t FlowTable::EraseIf(Pred pred) {
+size_t OpenTable<Record>::EraseIf(Pred pred) {
   // Backward-shift deletion only moves records towards the hole, so records
   // not yet visited stay ahead of `i`; a record of a cluster that wraps past
   // the end may be visited twice, so `pred` must be idempotent for records
   // it keeps.
   size_t erased = 0;
   for (size_t i = 0; i <= mask_;) {
-    FlowRecord& r = slots_[i];
-    if (r.used() && pred(r)) {
+    Record& r = slots_[i];
+    if (Used(r) && pred(r)) {
       Erase(&r);  // shifts a later record into slot i: look at i again
       ++erased;
       continue;
@@ -128,5 +242,7 @@ size_t FlowTable::EraseIf(Pred pred) {
   MaybeShrink();
   return erased;
 }
+
+extern template class OpenTable<FlowRecord>;
 
 }  // namespace ctcollect

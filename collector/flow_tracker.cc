@@ -2,10 +2,52 @@
 
 namespace ctcollect {
 
-void FlowTracker::Count(const FlowRecord& r, int64_t d) {
+void FlowTracker::Count(const FlowRecord& r, uint8_t cls, int64_t d) {
   counters_->AddEntry(r.zone, static_cast<Family>(r.family()),
                       static_cast<Proto>(r.proto()), r.state, d);
   if (r.status) counters_->AddStatus(r.status, d);
+  if (cls != kNoClass) {
+    class_blocks_[cls]->AddEntry(static_cast<Proto>(r.proto()), r.state, d);
+  }
+}
+
+uint8_t FlowTracker::ClassOf(const FlowRecord& r) {
+  if (!classifier_) return kNoClass;
+  const ClassRecord* c = classes_.Find(r.id, r.tag);
+  return c != nullptr ? c->cls : kNoClass;
+}
+
+void FlowTracker::SetClassOf(const FlowRecord& r, uint8_t old_cls,
+                             uint8_t cls) {
+  if (old_cls == cls) return;
+  if (cls == kNoClass) {
+    if (ClassRecord* c = classes_.Find(r.id, r.tag)) classes_.Erase(c);
+    return;
+  }
+  bool inserted;
+  classes_.Insert(r.id, r.tag, &inserted)->cls = cls;
+}
+
+void FlowTracker::SetClassifier(
+    std::shared_ptr<const FlowClassifier> classifier) {
+  // Take every classified flow out of its class's gauges.
+  classes_.EraseIf([&](const ClassRecord& c) {
+    const FlowRecord* r = table_.Find(c.id, c.tag);
+    if (r != nullptr && !r->dead()) {
+      class_blocks_[c.cls]->AddEntry(static_cast<Proto>(r->proto()), r->state,
+                                     -1);
+    }
+    return true;
+  });
+  classes_.Clear();
+  class_blocks_.clear();
+  counters_->DeactivateClasses();
+  classifier_.reset();
+  if (classifier == nullptr || classifier->empty()) return;
+  for (size_t i = 0; i < classifier->size(); ++i) {
+    class_blocks_.push_back(counters_->ClassBlockFor(classifier->at(i).name));
+  }
+  classifier_ = std::move(classifier);
 }
 
 void FlowTracker::Publish() {
@@ -15,8 +57,8 @@ void FlowTracker::Publish() {
                      std::memory_order_relaxed);
 }
 
-void FlowTracker::Relabel(FlowRecord* r, const CtMessage& m, bool counted,
-                          uint32_t now_s, bool count_transition) {
+uint8_t FlowTracker::Relabel(FlowRecord* r, const CtMessage& m, bool counted,
+                             uint32_t now_s, bool count_transition) {
   uint8_t family = static_cast<uint8_t>(m.family);
   uint8_t proto = static_cast<uint8_t>(m.proto);
   // An UPDATE without CTA_PROTOINFO (the kernel only includes it when the
@@ -27,12 +69,15 @@ void FlowTracker::Relabel(FlowRecord* r, const CtMessage& m, bool counted,
   uint16_t zone = m.zone;
   uint8_t status = m.has_status ? FlowStatusBits(m.status, m.has_helper)
                                 : (counted ? r->status : 0);
+  uint8_t old_cls = counted ? ClassOf(*r) : kNoClass;
+  uint8_t cls = classifier_ ? classifier_->Classify(FlowKeyOf(m)) : kNoClass;
   if (counted && r->family() == family && r->proto() == proto &&
-      r->state == state && r->zone == zone && r->status == status) {
-    return;
+      r->state == state && r->zone == zone && r->status == status &&
+      old_cls == cls) {
+    return cls;
   }
   if (counted) {
-    Count(*r, -1);
+    Count(*r, old_cls, -1);
     if (count_transition && r->proto() == proto && r->state != state &&
         r->state != kNoState && state != kNoState) {
       counters_->CountTransition(m.proto, r->state, state);
@@ -43,7 +88,9 @@ void FlowTracker::Relabel(FlowRecord* r, const CtMessage& m, bool counted,
   r->state = state;
   r->zone = zone;
   r->status = status;
-  Count(*r, +1);
+  SetClassOf(*r, old_cls, cls);
+  Count(*r, cls, +1);
+  return cls;
 }
 
 void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
@@ -70,7 +117,9 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
         ++tombstones_;
       }
     } else if (!r->dead()) {
-      Count(*r, -1);
+      uint8_t cls = ClassOf(*r);
+      Count(*r, cls, -1);
+      SetClassOf(*r, cls, kNoClass);
       counters_->flows_removed().Add(1);
       if (dumping_) {
         r->meta |= FlowRecord::kDead;
@@ -91,9 +140,13 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
     --tombstones_;
     inserted = true;
   }
-  Relabel(r, m, /*counted=*/!inserted, now_s, /*count_transition=*/true);
+  uint8_t cls =
+      Relabel(r, m, /*counted=*/!inserted, now_s, /*count_transition=*/true);
   r->gen = gen_;
   if (dumping_) r->meta |= FlowRecord::kTouched;
+  if (cls != kNoClass && m.type == EventType::kNew) {
+    class_blocks_[cls]->flows[static_cast<int>(m.proto)].Add(1);
+  }
   if (inserted) {
     counters_->flows_added().Add(1);
     Publish();
@@ -135,7 +188,9 @@ size_t FlowTracker::EndDump(bool complete) {
   table_.EraseIf([&](FlowRecord& r) {
     if (r.dead()) return true;  // already uncounted
     if (complete && r.gen != gen) {
-      Count(r, -1);
+      uint8_t cls = ClassOf(r);
+      Count(r, cls, -1);
+      SetClassOf(r, cls, kNoClass);
       ++stale;
       return true;
     }

@@ -20,9 +20,12 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "collector/counter_shard.h"
 #include "collector/ct_message.h"
+#include "collector/flow_class.h"
 #include "collector/flow_table.h"
 
 namespace ctcollect {
@@ -30,6 +33,12 @@ namespace ctcollect {
 class FlowTracker {
  public:
   explicit FlowTracker(CounterShard* counters) : counters_(counters) {}
+
+  // Replaces the flow classes. Every flow leaves its old class at once; a
+  // flow joins its new class with its next event or the next dump, so the
+  // class gauges are exact again after one resync (the caller requests
+  // it). nullptr or an empty classifier turns classes off.
+  void SetClassifier(std::shared_ptr<const FlowClassifier> classifier);
 
   // Applies one event message. `now_s` is a monotonic clock in seconds.
   void ApplyEvent(const CtMessage& m, uint32_t now_s);
@@ -58,14 +67,30 @@ class FlowTracker {
   size_t live_flows() const { return table_.size() - tombstones_; }
 
  private:
-  void Count(const FlowRecord& r, int64_t d);
+  // The class a flow is counted in, for flows in a class: 8 bytes each,
+  // kept apart from FlowRecord so flows without a class cost nothing.
+  struct ClassRecord {
+    uint32_t id;
+    uint16_t tag;
+    uint8_t meta;  // kUsed
+    uint8_t cls;   // index into classifier_
+    static constexpr uint8_t kUsed = 0x80;
+  };
+
+  void Count(const FlowRecord& r, uint8_t cls, int64_t d);
+  uint8_t ClassOf(const FlowRecord& r);
+  void SetClassOf(const FlowRecord& r, uint8_t old_cls, uint8_t cls);
   void Publish();
   // Sets a record's labels from a message, moving its count between buckets.
-  void Relabel(FlowRecord* r, const CtMessage& m, bool counted, uint32_t now_s,
-               bool count_transition);
+  // Returns the flow's class (kNoClass for none).
+  uint8_t Relabel(FlowRecord* r, const CtMessage& m, bool counted,
+                  uint32_t now_s, bool count_transition);
 
   CounterShard* counters_;
   FlowTable table_;
+  std::shared_ptr<const FlowClassifier> classifier_;     // null: no classes
+  std::vector<CounterShard::ClassBlock*> class_blocks_;  // by class index
+  OpenTable<ClassRecord> classes_;
   bool dumping_ = false;
   uint8_t gen_ = 0;
   size_t tombstones_ = 0;

@@ -307,3 +307,106 @@ TEST(FlowTrackerStatus, BreakdownFollowsStatusBitsAndHelper) {
 
 }  // namespace
 }  // namespace ctcollect
+
+namespace ctcollect {
+namespace {
+
+class FlowTrackerClassTest : public FlowTrackerTest {
+ protected:
+  void SetUp() override {
+    std::string err;
+    auto web = ParseFlowClass({{"name", "web"}, {"dport", "80"}}, &err);
+    auto marked = ParseFlowClass({{"name", "marked"}, {"mark", "7"}}, &err);
+    tracker_.SetClassifier(std::make_shared<FlowClassifier>(
+        std::vector<FlowClass>{*web, *marked}));
+  }
+  // conntrack_class_entries of `cls`, keyed by (proto, state), non-zero.
+  std::map<std::pair<Proto, int>, int64_t> ClassGauges(
+      const std::string& cls) const {
+    std::map<std::pair<Proto, int>, int64_t> out;
+    counters_.ForEachClass([&](const CounterShard::ClassBlock& b) {
+      if (b.name != cls) return;
+      for (int i = 0; i < kNumProtos * kMaxStates; ++i) {
+        if (b.entries[i].Get() != 0) {
+          out[{static_cast<Proto>(i / kMaxStates), i % kMaxStates}] =
+              b.entries[i].Get();
+        }
+      }
+    });
+    return out;
+  }
+  int64_t ClassFlows(const std::string& cls, Proto p) const {
+    int64_t v = -1;
+    counters_.ForEachClass([&](const CounterShard::ClassBlock& b) {
+      if (b.name == cls) v = b.flows[static_cast<int>(p)].Get();
+    });
+    return v;
+  }
+  static CtMessage Web(EventType t, uint32_t id, int state, uint16_t dport) {
+    CtMessage m = Msg(t, id, Proto::kTcp, state);
+    m.dport = dport;
+    return m;
+  }
+};
+
+TEST_F(FlowTrackerClassTest, ClassGaugesFollowStateAndDestroy) {
+  Event(Web(EventType::kNew, 1, kSynSent, 80));
+  Event(Web(EventType::kNew, 2, kSynSent, 81));  // no class
+  EXPECT_EQ((ClassGauges("web")[{Proto::kTcp, kSynSent}]), 1);
+  EXPECT_EQ(ClassGauges("web").size(), 1u);
+  Event(Web(EventType::kUpdate, 1, kEstablished, 80));
+  EXPECT_EQ((ClassGauges("web")[{Proto::kTcp, kEstablished}]), 1);
+  EXPECT_EQ(ClassGauges("web").size(), 1u);
+  EXPECT_EQ(ClassFlows("web", Proto::kTcp), 1);
+  Event(Web(EventType::kDestroy, 1, -1, 80));
+  EXPECT_TRUE(ClassGauges("web").empty());
+  EXPECT_EQ(ClassFlows("web", Proto::kTcp), 1);  // counters stay
+  EXPECT_EQ(Total(), 1);
+}
+
+TEST_F(FlowTrackerClassTest, MarkChangeMovesAFlowBetweenClasses) {
+  CtMessage m = Web(EventType::kNew, 1, kEstablished, 443);
+  Event(m);
+  EXPECT_TRUE(ClassGauges("marked").empty());
+  m.type = EventType::kUpdate;
+  m.mark = 7;
+  m.has_mark = true;
+  Event(m);
+  EXPECT_EQ((ClassGauges("marked")[{Proto::kTcp, kEstablished}]), 1);
+  m.mark = 0;
+  Event(m);
+  EXPECT_TRUE(ClassGauges("marked").empty());
+}
+
+TEST_F(FlowTrackerClassTest, DumpSweepsClassifiedFlows) {
+  Event(Web(EventType::kNew, 1, kEstablished, 80));
+  Event(Web(EventType::kNew, 2, kEstablished, 80));
+  tracker_.BeginDump();
+  Dumped(Web(EventType::kNew, 2, kEstablished, 80));  // 1's DESTROY was lost
+  tracker_.EndDump(true);
+  EXPECT_EQ((ClassGauges("web")[{Proto::kTcp, kEstablished}]), 1);
+}
+
+TEST_F(FlowTrackerClassTest, ReloadKeepsCountersAndReclassifiesOnDump) {
+  Event(Web(EventType::kNew, 1, kEstablished, 80));
+  Event(Web(EventType::kNew, 2, kEstablished, 8080));
+  std::string err;
+  auto web = ParseFlowClass({{"name", "web"}, {"dport", "80-8080"}}, &err);
+  tracker_.SetClassifier(
+      std::make_shared<FlowClassifier>(std::vector<FlowClass>{*web}));
+  // Out of every class until the dump says where they are.
+  EXPECT_TRUE(ClassGauges("web").empty());
+  EXPECT_EQ(ClassFlows("marked", Proto::kTcp), -1);  // inactive now
+  EXPECT_EQ(ClassFlows("web", Proto::kTcp), 1);      // kept across reload
+  tracker_.BeginDump();
+  Dumped(Web(EventType::kNew, 1, kEstablished, 80));
+  Dumped(Web(EventType::kNew, 2, kEstablished, 8080));
+  tracker_.EndDump(true);
+  EXPECT_EQ((ClassGauges("web")[{Proto::kTcp, kEstablished}]), 2);
+  tracker_.SetClassifier(nullptr);
+  EXPECT_TRUE(ClassGauges("web").empty());
+  EXPECT_EQ(Total(), 2);
+}
+
+}  // namespace
+}  // namespace ctcollect

@@ -47,6 +47,7 @@ NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
       opts_(opts),
       where_(ns_.label().empty() ? "own netns"
                                  : "netns \"" + ns_.label() + "\"") {
+  resync_interval_ms_.store(opts.resync_interval.count());
   std::unique_ptr<NetlinkSocket> dump_socket;
   dump_entries_.reserve(256);
   {
@@ -151,6 +152,27 @@ void NetnsWatcher::Stop() {
   thread_.join();
 }
 
+void NetnsWatcher::SetClassifier(
+    std::shared_ptr<const FlowClassifier> classifier) {
+  {
+    std::lock_guard<std::mutex> lock(classifier_mu_);
+    new_classifier_ = std::move(classifier);
+  }
+  classifier_changed_.store(true);
+  Wake();
+}
+
+bool NetnsWatcher::TakeClassifier() {
+  if (!classifier_changed_.exchange(false)) return false;
+  std::shared_ptr<const FlowClassifier> c;
+  {
+    std::lock_guard<std::mutex> lock(classifier_mu_);
+    c = std::move(new_classifier_);
+  }
+  tracker_.SetClassifier(std::move(c));
+  return true;
+}
+
 void NetnsWatcher::RequestResync() {
   resync_requested_.store(true);
   Wake();
@@ -163,6 +185,7 @@ uint32_t NetnsWatcher::NowSeconds() const {
 }
 
 void NetnsWatcher::Run() {
+  TakeClassifier();
   StartDump(ResyncReason::kStartup);
   for (;;) {
     int timeout_ms = -1;
@@ -196,6 +219,11 @@ void NetnsWatcher::Run() {
     int got = DrainEvents(64);
     if (tracker_.dumping() && (fds[2].revents & POLLIN)) ApplyDumpBatches(8);
     if (!tracker_.dumping()) {
+      if (TakeClassifier()) {
+        // Flows join their new classes as the dump reports them.
+        resync_pending_ = true;
+        pending_reason_ = ResyncReason::kRequest;
+      }
       if (std::chrono::steady_clock::now() >= next_resync_) {
         resync_pending_ = true;
         if (pending_reason_ != ResyncReason::kOverrun &&
@@ -287,7 +315,8 @@ void NetnsWatcher::OnOverrun() {
 void NetnsWatcher::StartDump(ResyncReason reason) {
   resync_pending_ = false;
   pending_reason_ = ResyncReason::kInterval;
-  next_resync_ = std::chrono::steady_clock::now() + opts_.resync_interval;
+  next_resync_ = std::chrono::steady_clock::now() +
+                 std::chrono::milliseconds(resync_interval_ms_.load());
   // Size the table for the kernel's count once, rather than doubling it
   // step by step while a large first dump streams in.
   KernelStats ks;
@@ -434,6 +463,23 @@ void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
   for (int i = 0; i < kNumFlowStatus; ++i) {
     out->status_entries[i] = counters_.StatusEntries(i);
   }
+  counters_.ForEachClass([&](const CounterShard::ClassBlock& b) {
+    ClassSample c;
+    c.name = b.name;
+    for (int p = 0; p < kNumProtos; ++p) {
+      c.flows[p] = b.flows[p].Get();
+      for (int st = 0; st < kMaxStates; ++st) {
+        int i = p * kMaxStates + st;
+        c.seen[p][st] = b.seen[i].load(std::memory_order_relaxed);
+        c.entries[p][st] = b.entries[i].Get();
+      }
+    }
+    out->classes.push_back(std::move(c));
+  });
+  std::sort(out->classes.begin(), out->classes.end(),
+            [](const ClassSample& a, const ClassSample& b) {
+              return a.name < b.name;
+            });
   out->flows_added = counters_.flows_added().Get();
   out->flows_updated = counters_.flows_updated().Get();
   out->flows_removed = counters_.flows_removed().Get();

@@ -7,7 +7,8 @@
 // receive buffer up to the configured cap, and resync with a full dump.
 //
 // Thread safety: Create/Start/Stop from the owning (main) thread;
-// RequestResync, FillSnapshot and Ready from any thread.
+// RequestResync, SetClassifier, SetResyncInterval, FillSnapshot and Ready
+// from any thread.
 #pragma once
 
 #include <atomic>
@@ -51,6 +52,13 @@ class NetnsWatcher {
   void Stop();
 
   void RequestResync();
+  // Replaces the flow classes (a config reload): the ingest thread takes
+  // them between dumps and resyncs, after which the class gauges are exact.
+  void SetClassifier(std::shared_ptr<const FlowClassifier> classifier);
+  // The interval between periodic resyncs, from the next one on.
+  void SetResyncInterval(std::chrono::milliseconds interval) {
+    resync_interval_ms_.store(interval.count());
+  }
   void FillSnapshot(NetnsSnapshot* out) const;
   bool Ready() const { return ready_.load(std::memory_order_acquire); }
   const std::string& label() const { return ns_.label(); }
@@ -66,6 +74,9 @@ class NetnsWatcher {
   int DrainEvents(int max_batches);
   void HandleEventDatagram(const uint8_t* data, size_t len);
   void OnOverrun();
+  // Takes a classifier SetClassifier left, if any (ingest thread, between
+  // dumps); returns whether it did.
+  bool TakeClassifier();
   void StartDump(ResyncReason reason);
   // Applies at most `max` batches the dump reader has ready.
   void ApplyDumpBatches(size_t max);
@@ -83,6 +94,10 @@ class NetnsWatcher {
   int wake_fd_ = -1;  // eventfd: wakes the ingest thread; the flags say why
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> resync_requested_{false};
+  std::atomic<int64_t> resync_interval_ms_;
+  std::mutex classifier_mu_;
+  std::shared_ptr<const FlowClassifier> new_classifier_;  // classifier_mu_
+  std::atomic<bool> classifier_changed_{false};
 
   CounterShard counters_;
   FlowTracker tracker_{&counters_};

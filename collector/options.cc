@@ -106,61 +106,99 @@ std::string ListenAddressToCivetweb(std::string_view flag, std::string_view v) {
   return a + ":" + p;
 }
 
-DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args) {
-  DaemonOptions o;
-  using Setter = std::function<void(std::string_view flag, std::string_view)>;
-  const std::map<std::string_view, Setter> with_value = {
+namespace {
+
+using Setter = void (*)(DaemonOptions&, std::string_view flag,
+                        std::string_view v);
+
+// Every flag that takes a value, and how it sets the options.
+const std::map<std::string_view, Setter>& DaemonFlags() {
+  static const std::map<std::string_view, Setter> kFlags = {
       {"--web.listen-address",
-       [&](auto f, auto v) {
+       [](DaemonOptions& o, auto f, auto v) {
          ListenAddressToCivetweb(f, v);
          o.listen_addresses.emplace_back(v);
        }},
       {"--web.telemetry-path",
-       [&](auto f, auto v) {
+       [](DaemonOptions& o, auto f, auto v) {
          if (v.empty() || v.front() != '/' || v == "/") {
            Fail(f, v, "must be a path starting with / (not / itself)");
          }
          o.telemetry_path = std::string(v);
        }},
       {"--web.config.file",
-       [&](auto f, auto v) {
+       [](DaemonOptions& o, auto f, auto v) {
          if (v.empty()) Fail(f, v, "empty path");
          o.web_config_file = std::string(v);
        }},
       {"--config",
-       [&](auto f, auto v) {
+       [](DaemonOptions& o, auto f, auto v) {
          if (v.empty()) Fail(f, v, "empty path");
          o.config_file = std::string(v);
        }},
       {"--resync-interval",
-       [&](auto f, auto v) { o.resync_interval = ParseDuration(f, v); }},
+       [](DaemonOptions& o, auto f, auto v) {
+         o.resync_interval = ParseDuration(f, v);
+       }},
       {"--netlink.buffer-size",
-       [&](auto f, auto v) { o.buffer_size = ParseByteSize(f, v); }},
+       [](DaemonOptions& o, auto f, auto v) {
+         o.buffer_size = ParseByteSize(f, v);
+       }},
       {"--netlink.buffer-max",
-       [&](auto f, auto v) { o.buffer_max = ParseByteSize(f, v); }},
+       [](DaemonOptions& o, auto f, auto v) {
+         o.buffer_max = ParseByteSize(f, v);
+       }},
       {"--netns",
-       [&](auto f, auto v) {
+       [](DaemonOptions& o, auto f, auto v) {
          if (v.empty()) Fail(f, v, "empty namespace name");
          o.netns.emplace_back(v);
        }},
       {"--control.socket",
-       [&](auto f, auto v) {
+       [](DaemonOptions& o, auto f, auto v) {
          if (v.empty() || v.front() != '/')
            Fail(f, v, "must be an absolute path");
          o.control_socket = std::string(v);
        }},
       {"--control.socket-group",
-       [&](auto f, auto v) {
+       [](DaemonOptions& o, auto f, auto v) {
          if (v.empty()) Fail(f, v, "empty group name");
          o.control_socket_group = std::string(v);
        }},
       {"--log.level",
-       [&](auto f, auto v) {
+       [](DaemonOptions& o, auto f, auto v) {
          auto l = ParseLogLevel(v);
          if (!l) Fail(f, v, "use debug, info, warn or error");
          o.log_level = *l;
        }},
   };
+  return kFlags;
+}
+
+}  // namespace
+
+bool ApplyDaemonFlag(std::string_view name, std::string_view value,
+                     DaemonOptions* out) {
+  auto it = DaemonFlags().find(name);
+  if (it == DaemonFlags().end()) return false;
+  it->second(*out, name, value);
+  return true;
+}
+
+void FinishDaemonOptions(DaemonOptions* o) {
+  if (o->buffer_max < o->buffer_size) {
+    throw ConfigError("--netlink.buffer-max (" + std::to_string(o->buffer_max) +
+                      ") is smaller than --netlink.buffer-size (" +
+                      std::to_string(o->buffer_size) + ")");
+  }
+  if (o->listen_addresses.empty()) {
+    o->listen_addresses.emplace_back(kDefaultListenAddress);
+  }
+}
+
+DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args,
+                                 DaemonOptions base) {
+  DaemonOptions o = std::move(base);
+  bool listen_from_flags = false, netns_from_flags = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
     if (a == "--version") {
@@ -182,8 +220,7 @@ DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args) {
       value = a.substr(eq + 1);
       has_value = true;
     }
-    auto it = with_value.find(name);
-    if (it == with_value.end()) {
+    if (DaemonFlags().count(name) == 0) {
       throw ConfigError("unknown flag " + std::string(name) +
                         " (see ctcollectd --help)");
     }
@@ -193,16 +230,19 @@ DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args) {
       }
       value = args[++i];
     }
-    it->second(name, value);
+    // A repeatable flag given on the command line replaces the config
+    // file's list instead of adding to it.
+    if (name == "--web.listen-address" && !listen_from_flags) {
+      o.listen_addresses.clear();
+      listen_from_flags = true;
+    }
+    if (name == "--netns" && !netns_from_flags) {
+      o.netns.clear();
+      netns_from_flags = true;
+    }
+    ApplyDaemonFlag(name, value, &o);
   }
-  if (o.buffer_max < o.buffer_size) {
-    throw ConfigError("--netlink.buffer-max (" + std::to_string(o.buffer_max) +
-                      ") is smaller than --netlink.buffer-size (" +
-                      std::to_string(o.buffer_size) + ")");
-  }
-  if (o.listen_addresses.empty()) {
-    o.listen_addresses.emplace_back(kDefaultListenAddress);
-  }
+  FinishDaemonOptions(&o);
   return o;
 }
 

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "collector/flow_class.h"
 #include "collector/log.h"
 
 namespace ctcollect {
@@ -34,13 +35,27 @@ struct DaemonOptions {
   std::string control_socket = "/run/ctcollectd/ctl.sock";
   std::string control_socket_group;
   LogLevel log_level = LogLevel::kInfo;
+  // From the config file only (flow_classes:).
+  std::vector<FlowClass> flow_classes;
+  int max_flow_classes = kDefaultMaxFlowClasses;
   bool show_version = false;
   bool show_help = false;
 };
 
 inline constexpr std::string_view kDefaultListenAddress = ":10034";
 
-DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args);
+// Applies one flag that takes a value (e.g. "--netns", "x") to `o`,
+// appending to lists. Returns false for a name that is no such flag;
+// throws ConfigError for a bad value.
+bool ApplyDaemonFlag(std::string_view name, std::string_view value,
+                     DaemonOptions* o);
+// The checks across flags, and the defaults of empty lists.
+void FinishDaemonOptions(DaemonOptions* o);
+
+// Applies the flags in `args` on top of `base` (a config file's settings).
+// A repeatable flag given at least once replaces the base's list.
+DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args,
+                                 DaemonOptions base = {});
 std::string DaemonUsage();
 
 // Value parsers, shared with the config file later. Each throws ConfigError

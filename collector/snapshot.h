@@ -28,6 +28,14 @@ struct TransitionSample {
   int64_t value;
 };
 
+// The counters of one flow class (conntrack_class_*).
+struct ClassSample {
+  std::string name;
+  int64_t entries[kNumProtos][kMaxStates] = {};
+  bool seen[kNumProtos][kMaxStates] = {};  // series that ever held a flow
+  int64_t flows[kNumProtos] = {};          // NEW events
+};
+
 struct NetnsSnapshot {
   std::string netns;   // the --netns label; "" for the daemon's own
   bool ready = false;  // the first dump has completed
@@ -41,6 +49,7 @@ struct NetnsSnapshot {
   int64_t flow_bytes[kNumFamilies][kNumProtos][2] = {};
   int64_t flow_packets[kNumFamilies][kNumProtos][2] = {};
   int64_t status_entries[kNumFlowStatus] = {};
+  std::vector<ClassSample> classes;  // by name
   // Non-cumulative per bucket, the last one above every bound.
   int64_t flow_duration_buckets[kNumFamilies][kNumProtos]
                                [kNumDurationBounds + 1] = {};

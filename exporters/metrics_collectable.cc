@@ -1,5 +1,6 @@
 #include "exporters/metrics_collectable.h"
 
+#include <chrono>
 #include <limits>
 #include <string_view>
 
@@ -86,7 +87,15 @@ void AddDirectional(std::vector<MetricFamily>* out, const Snapshot& s,
 }  // namespace
 
 std::vector<MetricFamily> MetricsCollectable::Collect() const {
-  return Render(source_->TakeSnapshot(), version_);
+  auto start = std::chrono::steady_clock::now();
+  std::vector<MetricFamily> out = Render(source_->TakeSnapshot(), version_);
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  AddSample(&AddFamily(&out, "ctcollect_scrape_duration_seconds",
+                       "Time this scrape took to read the collector and "
+                       "build the metrics (before serialisation).",
+                       MetricType::Gauge),
+            {}, took.count());
+  return out;
 }
 
 std::vector<MetricFamily> MetricsCollectable::Render(
@@ -163,6 +172,52 @@ std::vector<MetricFamily> MetricsCollectable::Render(
       for (int i = 0; i < kNumFlowStatus; ++i) {
         AddSample(&f, {{"netns", ns.netns}, {"status", S(FlowStatusName(i))}},
                   static_cast<double>(ns.status_entries[i]));
+      }
+    }
+  }
+
+  // --- operator-defined flow classes (config file, flow_classes:) ---
+  {
+    MetricFamily& f = AddFamily(
+        &out, "conntrack_class_entries",
+        "Tracked flows in each flow class of the config file, by protocol "
+        "and state (a flow is in the first class that matches it).",
+        MetricType::Gauge);
+    for (const auto& ns : s.netns) {
+      for (const auto& c : ns.classes) {
+        for (int p = 0; p < kNumProtos; ++p) {
+          Proto proto = static_cast<Proto>(p);
+          for (int st = 0; st < kMaxStates; ++st) {
+            if (!c.seen[p][st]) continue;
+            AddSample(
+                &f,
+                {{"netns", ns.netns},
+                 {"class", c.name},
+                 {"protocol", S(ProtoName(proto))},
+                 {"state", S(StateName(proto, static_cast<uint8_t>(st)))}},
+                static_cast<double>(c.entries[p][st]));
+          }
+        }
+      }
+    }
+  }
+  {
+    MetricFamily& f = AddFamily(
+        &out, "conntrack_class_flows_total",
+        "Flows that started (NEW events) in each flow class, by protocol.",
+        MetricType::Counter);
+    for (const auto& ns : s.netns) {
+      for (const auto& c : ns.classes) {
+        for (int p = 0; p < kNumProtos; ++p) {
+          bool seen = c.flows[p] != 0;
+          for (int st = 0; st < kMaxStates && !seen; ++st) seen = c.seen[p][st];
+          if (!seen) continue;
+          AddSample(&f,
+                    {{"netns", ns.netns},
+                     {"class", c.name},
+                     {"protocol", S(ProtoName(static_cast<Proto>(p)))}},
+                    static_cast<double>(c.flows[p]));
+        }
       }
     }
   }
