@@ -4,6 +4,7 @@
 #include <map>
 #include <sstream>
 
+#include "collector/config_file.h"
 #include "collector/control_protocol.h"
 
 namespace ctcollect {
@@ -144,12 +145,13 @@ ClientCommand ParseClientCommand(const std::vector<std::string>& a) {
 std::string SocketPathFromConfig(const std::string& file) {
   std::ifstream in(file);
   if (!in) throw ClientUsageError("can't open config file `" + file + "'");
+  // conntrackd.conf: General { UNIX { Path /var/run/conntrackd.sock } }
   std::string line;
-  bool in_unix = false, in_control = false;
+  bool in_unix = false, conntrackd_format = false;
   while (std::getline(in, line)) {
     std::string t = Trim(line.substr(0, line.find('#')));
     if (t.empty()) continue;
-    // conntrackd.conf: General { UNIX { Path /var/run/conntrackd.sock } }
+    if (t.find('{') != std::string::npos) conntrackd_format = true;
     if (t.rfind("UNIX", 0) == 0) in_unix = true;
     if (in_unix && t.rfind("Path", 0) == 0) {
       std::string p = Trim(t.substr(4));
@@ -157,20 +159,19 @@ std::string SocketPathFromConfig(const std::string& file) {
       if (!p.empty()) return p;
     }
     if (in_unix && t.find('}') != std::string::npos) in_unix = false;
-    // ctcollectd YAML: control:\n  socket: /run/ctcollectd/ctl.sock
-    bool indented = line[0] == ' ' || line[0] == '\t';
-    if (!indented) in_control = t == "control:";
-    if (in_control && indented && t.rfind("socket:", 0) == 0) {
-      std::string p = Trim(t.substr(7));
-      if (p.size() >= 2 && (p.front() == '"' || p.front() == '\'')) {
-        p = p.substr(1, p.size() - 2);
-      }
-      if (!p.empty()) return p;
-    }
   }
-  throw ClientUsageError("config file `" + file +
-                         "' names no control socket (UNIX { Path ... } or "
-                         "control: socket: ...)");
+  if (conntrackd_format) {
+    throw ClientUsageError("config file `" + file +
+                           "' names no control socket (UNIX { Path ... })");
+  }
+  // ctcollectd's YAML: control: socket: PATH (the default when absent).
+  DaemonOptions o;
+  try {
+    ApplyConfigFile(file, &o);
+  } catch (const ConfigError& e) {
+    throw ClientUsageError(e.what());
+  }
+  return o.control_socket;
 }
 
 std::string ClientUsage() {

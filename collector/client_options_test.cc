@@ -64,11 +64,18 @@ TEST(ClientOptions, SocketFromConntrackdConfAndYaml) {
   EXPECT_EQ(SocketPathFromConfig(f1), "/var/run/ct.sock");
   std::string f2 = ::testing::TempDir() + "/ctc.yml";
   std::ofstream(f2)
-      << "# sample\nweb:\n  listen: x\ncontrol:\n  socket: \"/run/a.sock\"\n";
+      << "# sample\nweb:\n  listen_address: :1\ncontrol:\n  socket: "
+         "\"/run/a.sock\"\n";
   EXPECT_EQ(SocketPathFromConfig(f2), "/run/a.sock");
   std::string f3 = ::testing::TempDir() + "/none.yml";
-  std::ofstream(f3) << "web:\n  socket: /wrong\n";
+  std::ofstream(f3) << "web:\n  socket: /wrong\n";  // no such key
   EXPECT_THROW(SocketPathFromConfig(f3), ClientUsageError);
+  std::string f4 = ::testing::TempDir() + "/default.yml";
+  std::ofstream(f4) << "log:\n  level: info\n";
+  EXPECT_EQ(SocketPathFromConfig(f4), "/run/ctcollectd/ctl.sock");
+  std::string f5 = ::testing::TempDir() + "/ctd.conf";
+  std::ofstream(f5) << "General {\n  Syslog on\n}\n";
+  EXPECT_THROW(SocketPathFromConfig(f5), ClientUsageError);
   EXPECT_THROW(SocketPathFromConfig("/nonexistent/file"), ClientUsageError);
 }
 

@@ -15,7 +15,16 @@ void Collector::RequestResync() {
 }
 
 void Collector::SetClassifier(const std::shared_ptr<const FlowClassifier>& c) {
+  {
+    std::lock_guard<std::mutex> lock(classifier_mu_);
+    classifier_ = c;
+  }
   for (auto& w : watchers_) w->SetClassifier(c);
+}
+
+std::shared_ptr<const FlowClassifier> Collector::Classifier() const {
+  std::lock_guard<std::mutex> lock(classifier_mu_);
+  return classifier_;
 }
 
 void Collector::SetResyncInterval(std::chrono::milliseconds interval) {

@@ -1,9 +1,11 @@
 // The set of watched network namespaces, as one SnapshotSource.
 // Thread safety: Add/Start/Stop from the main thread before/after serving;
-// TakeSnapshot, Ready and RequestResync from any thread.
+// TakeSnapshot, Ready, RequestResync, SetClassifier, Classifier and
+// SetResyncInterval from any thread.
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "collector/netns_watcher.h"
@@ -21,6 +23,9 @@ class Collector : public SnapshotSource {
   void RequestResync();
   // Config reload: new flow classes and resync interval for every watcher.
   void SetClassifier(const std::shared_ptr<const FlowClassifier>& c);
+  // The flow classes in force (for class= filters of flow dumps); may be
+  // nullptr.
+  std::shared_ptr<const FlowClassifier> Classifier() const;
   void SetResyncInterval(std::chrono::milliseconds interval);
 
   // The watched namespaces, in --netns order; valid while the collector is.
@@ -31,6 +36,8 @@ class Collector : public SnapshotSource {
 
  private:
   std::vector<std::unique_ptr<NetnsWatcher>> watchers_;
+  mutable std::mutex classifier_mu_;
+  std::shared_ptr<const FlowClassifier> classifier_;  // classifier_mu_
 };
 
 }  // namespace ctcollect

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <string_view>
 
 namespace ctcollect {
 namespace {
@@ -69,9 +70,19 @@ void ApplyKey(const FileError& err, const YAML::Node& n, const std::string& key,
     }
   };
   switch (spec.kind) {
-    case Kind::kScalar:
-      apply(Scalar(err, n, key));
+    case Kind::kScalar: {
+      std::string v = Scalar(err, n, key);
+      // "" in the file means "none" for the optional paths and names.
+      if (v.empty() && spec.flag == std::string_view("--web.config.file")) {
+        o->web_config_file.clear();
+      } else if (v.empty() &&
+                 spec.flag == std::string_view("--control.socket-group")) {
+        o->control_socket_group.clear();
+      } else {
+        apply(v);
+      }
       return;
+    }
     case Kind::kBool: {
       bool b = false;
       if (!n.IsScalar() || !YAML::convert<bool>::decode(n, b)) {
@@ -199,6 +210,16 @@ void ApplyConfigText(const std::string& yaml_text, const std::string& origin,
     throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ": " +
                       e.msg);
   }
+}
+
+std::vector<std::string> ConfigKeys() {
+  std::vector<std::string> out;
+  for (const auto& [section, keys] : Keys()) {
+    for (const auto& [key, spec] : keys) out.push_back(section + "." + key);
+  }
+  out.push_back("flow_classes.max");
+  out.push_back("flow_classes.classes");
+  return out;
 }
 
 void ApplyConfigFile(const std::string& path, DaemonOptions* o) {

@@ -33,6 +33,10 @@ void ApplyConfigText(const std::string& yaml_text, const std::string& origin,
 // read.
 void ApplyConfigFile(const std::string& path, DaemonOptions* o);
 
+// Every key of the file, as "section.key" (flow classes as
+// "flow_classes.max", "flow_classes.classes"), for documentation checks.
+std::vector<std::string> ConfigKeys();
+
 // The daemon's whole configuration from its arguments: defaults, then the
 // --config file if one is named, then the other flags on top.
 DaemonOptions LoadDaemonOptions(const std::vector<std::string>& args);

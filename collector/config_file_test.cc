@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 
 namespace ctcollect {
 namespace {
@@ -137,6 +138,30 @@ TEST(ConfigFile, FlagsOverrideTheFile) {
   o = LoadDaemonOptions({});
   EXPECT_EQ(o.listen_addresses,
             (std::vector<std::string>{std::string(kDefaultListenAddress)}));
+}
+
+// The sample installed to /etc/ctcollectd loads, sets every key, and
+// gives the defaults; the README documents every key.
+TEST(ConfigFile, SampleLoadsAndDocumentsEveryKey) {
+  const std::string sample = std::string(CTCOLLECT_SOURCE_DIR) +
+                             "/systemd/ctcollectd.conf";
+  DaemonOptions o;
+  ApplyConfigFile(sample, &o);
+  DaemonOptions defaults;
+  EXPECT_EQ(o.resync_interval, defaults.resync_interval);
+  EXPECT_EQ(o.buffer_size, defaults.buffer_size);
+  EXPECT_EQ(o.control_socket, defaults.control_socket);
+  EXPECT_EQ(o.max_flow_classes, defaults.max_flow_classes);
+  std::ifstream in(sample);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  std::ifstream rin(std::string(CTCOLLECT_SOURCE_DIR) + "/README.md");
+  std::string readme((std::istreambuf_iterator<char>(rin)), {});
+  for (const std::string& key : ConfigKeys()) {
+    std::string leaf = key.substr(key.find('.') + 1);
+    EXPECT_NE(text.find("  " + leaf + ":"), std::string::npos) << key;
+    EXPECT_NE(readme.find("`" + key + "`"), std::string::npos)
+        << key << " is not documented in README.md";
+  }
 }
 
 }  // namespace

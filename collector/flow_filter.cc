@@ -28,7 +28,8 @@ const void* OrigAddr(const nf_conntrack* ct, int af, bool src) {
 }  // namespace
 
 std::optional<FlowFilter> ParseFlowFilter(
-    const std::map<std::string, std::string>& params, std::string* error) {
+    const std::map<std::string, std::string>& params, std::string* error,
+    std::shared_ptr<const FlowClassifier> classes) {
   FlowFilter f;
   auto bad = [&](const std::string& k, const std::string& why) {
     *error = "bad " + k + ": " + why;
@@ -77,7 +78,19 @@ std::optional<FlowFilter> ParseFlowFilter(
       if (!n) return bad(k, "a non-negative number");
       f.limit = static_cast<int64_t>(*n);
     } else if (k == "class") {
-      return bad(k, "no flow classes are configured");
+      if (classes == nullptr || classes->empty()) {
+        return bad(k, "no flow classes are configured");
+      }
+      f.class_index = classes->Find(v);
+      if (f.class_index == kNoClass) {
+        std::string names;
+        for (size_t i = 0; i < classes->size() && names.size() < 200; ++i) {
+          names += (i ? ", " : "") + classes->at(i).name;
+        }
+        return bad(k, "no class named \"" + v.substr(0, 64) +
+                          "\" (configured: " + names + ")");
+      }
+      f.classifier = classes;
     } else {
       *error = "unknown parameter \"" + k.substr(0, 64) + "\"";
       return std::nullopt;
@@ -125,6 +138,10 @@ bool FlowFilter::Matches(const nf_conntrack* ct) const {
   }
   if (mark && (nfct_get_attr_u32(ct, ATTR_MARK) & mark_mask) != *mark) {
     return false;
+  }
+  if (classifier) {
+    uint8_t addrs[32];
+    if (classifier->Classify(FlowKeyOf(ct, addrs)) != class_index) return false;
   }
   return true;
 }

@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "collector/flow_class.h"
 #include "collector/flow_values.h"
 
 struct nf_conntrack;
@@ -27,16 +29,21 @@ struct FlowFilter {
   std::optional<uint32_t> mark;
   uint32_t mark_mask = 0xffffffff;
   int64_t limit = 0;  // 0: no limit
+  // class=NAME: flows the classifier puts in class `class_index`.
+  std::shared_ptr<const FlowClassifier> classifier;
+  uint8_t class_index = kNoClass;
 
   // Everything but netns and limit, which the dump loop applies.
   bool Matches(const nf_conntrack* ct) const;
 };
 
 // Keys: netns family protocol state ct_zone src dst sport dport mark
-// (VALUE or VALUE/MASK, decimal or 0x hex) limit, plus `format`, which is
-// left to the caller. Unknown keys are errors, so typos do not silently
-// match everything.
+// (VALUE or VALUE/MASK, decimal or 0x hex) class limit, plus `format`,
+// which is left to the caller. Unknown keys are errors, so typos do not
+// silently match everything. `classes` are the configured flow classes
+// (class= names one of them; none configured: class= is an error).
 std::optional<FlowFilter> ParseFlowFilter(
-    const std::map<std::string, std::string>& params, std::string* error);
+    const std::map<std::string, std::string>& params, std::string* error,
+    std::shared_ptr<const FlowClassifier> classes = nullptr);
 
 }  // namespace ctcollect

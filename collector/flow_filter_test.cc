@@ -65,6 +65,26 @@ TEST(FlowFilter, MatchesEachCriterion) {
   EXPECT_FALSE(F({{"mark", "1"}}).Matches(ct.get()));
 }
 
+TEST(FlowFilter, ClassSelectsWhatTheClassifierPutsInIt) {
+  std::string err;
+  auto db = ParseFlowClass({{"name", "db"}, {"dport", "5432"}}, &err);
+  auto marked = ParseFlowClass({{"name", "marked"}, {"mark", "0x42"}}, &err);
+  auto classes = std::make_shared<const FlowClassifier>(
+      std::vector<FlowClass>{*db, *marked});
+  auto in_db = Flow4("198.18.0.7", "198.19.0.1", IPPROTO_TCP, 1, 5432, 0x42);
+  auto in_marked = Flow4("198.18.0.7", "198.19.0.1", IPPROTO_TCP, 1, 80, 0x42);
+  auto f = ParseFlowFilter({{"class", "db"}}, &err, classes);
+  ASSERT_TRUE(f) << err;
+  EXPECT_TRUE(f->Matches(in_db.get()));
+  EXPECT_FALSE(f->Matches(in_marked.get()));
+  f = ParseFlowFilter({{"class", "marked"}}, &err, classes);
+  ASSERT_TRUE(f) << err;
+  EXPECT_FALSE(f->Matches(in_db.get()));  // first match wins: it is in db
+  EXPECT_TRUE(f->Matches(in_marked.get()));
+  EXPECT_FALSE(ParseFlowFilter({{"class", "web"}}, &err, classes));
+  EXPECT_NE(err.find("configured: db, marked"), std::string::npos) << err;
+}
+
 TEST(FlowFilter, BadParametersSayWhy) {
   for (auto p : std::vector<std::map<std::string, std::string>>{
            {{"family", "ipx"}},

@@ -183,7 +183,7 @@ void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
       return;
     }
     std::string error;
-    auto filter = ParseFlowFilter(req.args, &error);
+    auto filter = ParseFlowFilter(req.args, &error, collector_->Classifier());
     if (!filter) {
       out->Write(NativeStatusLine(400, "flows: " + error));
       return;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <prometheus/text_serializer.h>
 
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace ctcollect {
@@ -31,6 +33,12 @@ Snapshot Fixture() {
   ns.resyncs[static_cast<int>(ResyncReason::kStartup)] = 1;
   ns.table_entries = 7;
   ns.table_bytes = 16384;
+  ClassSample c;
+  c.name = "postgres";
+  c.seen[static_cast<int>(Proto::kTcp)][3] = true;
+  c.entries[static_cast<int>(Proto::kTcp)][3] = 6;
+  c.flows[static_cast<int>(Proto::kTcp)] = 9;
+  ns.classes.push_back(c);
   s.netns.push_back(ns);
   return s;
 }
@@ -73,12 +81,32 @@ TEST(MetricsCollectable, RendersTheCatalogue) {
            "\"ipv4\",protocol=\"tcp\",le=\"+Inf\"} 3",
            "conntrack_flow_duration_seconds_count{netns=\"blue\",family="
            "\"ipv4\",protocol=\"tcp\"} 3",
+           "conntrack_class_entries{netns=\"blue\",class=\"postgres\","
+           "protocol=\"tcp\",state=\"ESTABLISHED\"} 6",
+           "conntrack_class_flows_total{netns=\"blue\",class=\"postgres\","
+           "protocol=\"tcp\"} 9",
            "# TYPE conntrack_flow_duration_seconds histogram",
            "# TYPE conntrack_entries gauge",
            "# TYPE conntrack_events_total counter",
        }) {
     EXPECT_NE(t.find(line), std::string::npos) << "missing: " << line << "\n"
                                                << t;
+  }
+}
+
+// Every family the daemon can export has a row in the README's table.
+TEST(MetricsCollectable, EveryFamilyIsDocumentedInTheReadme) {
+  std::ifstream in(std::string(CTCOLLECT_SOURCE_DIR) + "/README.md");
+  std::string readme((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_FALSE(readme.empty());
+  for (const auto& f : MetricsCollectable::Render(Fixture(), "1")) {
+    std::string name = f.name;
+    if (name.rfind("conntrack_kernel_", 0) == 0 &&
+        name != "conntrack_kernel_entries") {
+      name = "conntrack_kernel_<stat>_total";
+    }
+    EXPECT_NE(readme.find("| `" + name + "` |"), std::string::npos)
+        << name << " has no row in README.md's metrics table";
   }
 }
 

@@ -45,7 +45,11 @@ std::vector<std::string> SamplesWithoutNetns(const Metrics& m,
     std::string name;
     Labels l;
     SplitSeries(key, &name, &l);
-    if (name == "ctcollect_build_info") continue;
+    // The daemon's own, not of any namespace.
+    if (name == "ctcollect_build_info" ||
+        name == "ctcollect_scrape_duration_seconds") {
+      continue;
+    }
     if (name.rfind("conntrack_", 0) != 0 && name.rfind("ctcollect_", 0) != 0) {
       continue;
     }
