@@ -46,6 +46,13 @@ Snapshot Collector::TakeSnapshot() const {
   return s;
 }
 
+bool Collector::Alive(std::chrono::milliseconds max_age) const {
+  for (const auto& w : watchers_) {
+    if (!w->Alive(max_age)) return false;
+  }
+  return true;
+}
+
 bool Collector::Ready() const {
   for (const auto& w : watchers_) {
     if (!w->Ready()) return false;

@@ -4,6 +4,7 @@
 // SetResyncInterval from any thread.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -30,6 +31,9 @@ class Collector : public SnapshotSource {
 
   // The watched namespaces, in --netns order; valid while the collector is.
   std::vector<const NetnsHandle*> Namespaces() const;
+
+  // Every ingest thread went round its loop within `max_age`.
+  bool Alive(std::chrono::milliseconds max_age) const;
 
   Snapshot TakeSnapshot() const override;
   bool Ready() const override;

@@ -143,8 +143,8 @@ TEST(ConfigFile, FlagsOverrideTheFile) {
 // The sample installed to /etc/ctcollectd loads, sets every key, and
 // gives the defaults; the README documents every key.
 TEST(ConfigFile, SampleLoadsAndDocumentsEveryKey) {
-  const std::string sample = std::string(CTCOLLECT_SOURCE_DIR) +
-                             "/systemd/ctcollectd.conf";
+  const std::string sample =
+      std::string(CTCOLLECT_SOURCE_DIR) + "/systemd/ctcollectd.conf";
   DaemonOptions o;
   ApplyConfigFile(sample, &o);
   DaemonOptions defaults;

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
 #include <ctime>
 #include <exception>
 #include <memory>
@@ -20,6 +19,8 @@
 #include "collector/netns.h"
 #include "collector/netns_watcher.h"
 #include "collector/options.h"
+#include "collector/service_notify.h"
+#include "collector/signal_loop.h"
 #include "collector/version.h"
 #include "exporters/control_service.h"
 #include "exporters/http_server.h"
@@ -124,17 +125,8 @@ int main(int argc, char** argv) {
                            ", control socket " + opts.control_socket);
 
   ConfigReloader reloader(args, opts, &collector);
-  for (;;) {
-    int sig = 0;
-    if (sigwait(&wait_set, &sig) != 0) continue;
-    if (sig == SIGHUP) {
-      reloader.Reload();
-      continue;
-    }
-    Log(LogLevel::kInfo,
-        std::string("signal ") + strsignal(sig) + ", shutting down");
-    break;
-  }
+  ServiceNotifier notifier;
+  RunUntilStopped(wait_set, collector, &reloader, &notifier);
   control.reset();
   http.reset();
   collector.Stop();

@@ -1,6 +1,7 @@
 #include "collector/netns.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -58,6 +59,15 @@ ScopedNetns::ScopedNetns(const NetnsHandle& ns) {
   saved_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (saved_ < 0) {
     error_ = std::error_code(errno, std::generic_category());
+    return;
+  }
+  // Already there (the daemon's own namespace): no setns(), which needs
+  // CAP_SYS_ADMIN, so the daemon runs with CAP_NET_ADMIN alone.
+  struct stat here, there;
+  if (::fstat(saved_, &here) == 0 && ::fstat(ns.fd(), &there) == 0 &&
+      here.st_dev == there.st_dev && here.st_ino == there.st_ino) {
+    ::close(saved_);
+    saved_ = -1;
     return;
   }
   if (::setns(ns.fd(), CLONE_NEWNET) != 0) {

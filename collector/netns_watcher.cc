@@ -42,12 +42,24 @@ double UnixNow() {
 
 }  // namespace
 
+int64_t NetnsWatcher::SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool NetnsWatcher::Alive(std::chrono::milliseconds max_age) const {
+  return SteadyMillis() - heartbeat_ms_.load(std::memory_order_relaxed) <=
+         max_age.count();
+}
+
 NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
     : ns_(std::move(ns)),
       opts_(opts),
       where_(ns_.label().empty() ? "own netns"
                                  : "netns \"" + ns_.label() + "\"") {
   resync_interval_ms_.store(opts.resync_interval.count());
+  heartbeat_ms_.store(SteadyMillis());
   std::unique_ptr<NetlinkSocket> dump_socket;
   dump_entries_.reserve(256);
   {
@@ -188,12 +200,15 @@ void NetnsWatcher::Run() {
   TakeClassifier();
   StartDump(ResyncReason::kStartup);
   for (;;) {
-    int timeout_ms = -1;
+    // Wake at least once a second, so the heartbeat shows the thread is
+    // not stuck (the service watchdog checks it).
+    heartbeat_ms_.store(SteadyMillis(), std::memory_order_relaxed);
+    int timeout_ms = kHeartbeatMs;
     if (!tracker_.dumping()) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           next_resync_ - std::chrono::steady_clock::now());
-      timeout_ms = static_cast<int>(
-          std::clamp<int64_t>(left.count(), 0, 24 * 3600 * 1000));
+      timeout_ms =
+          static_cast<int>(std::clamp<int64_t>(left.count(), 0, kHeartbeatMs));
     }
     pollfd fds[3] = {{wake_fd_, POLLIN, 0},
                      {events_->fd(), POLLIN, 0},

@@ -61,10 +61,15 @@ class NetnsWatcher {
   }
   void FillSnapshot(NetnsSnapshot* out) const;
   bool Ready() const { return ready_.load(std::memory_order_acquire); }
+  // The ingest thread went round its loop within `max_age` (it does at
+  // least once a second unless stuck).
+  bool Alive(std::chrono::milliseconds max_age) const;
   const std::string& label() const { return ns_.label(); }
   const NetnsHandle& netns() const { return ns_; }
 
  private:
+  static constexpr int kHeartbeatMs = 1000;
+  static int64_t SteadyMillis();
   void Run();
   void Wake();
   void WarnAboutEventSysctl();
@@ -115,6 +120,7 @@ class NetnsWatcher {
 
   // Published to readers.
   std::atomic<bool> ready_{false};
+  std::atomic<int64_t> heartbeat_ms_{0};
   std::atomic<bool> events_up_{false};
   std::atomic<bool> dump_up_{false};
   std::atomic<double> last_dump_seconds_{0};

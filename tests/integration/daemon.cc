@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -112,6 +113,19 @@ void Daemon::Start(const std::vector<std::string>& args) {
     // `ip netns exec` execs the command after setns: the pid stays ours.
     argv = {"/usr/sbin/ip", "netns", "exec", options_.run_in_netns};
   }
+  if (!options_.run_as_user.empty()) {
+    passwd* pw = getpwnam(options_.run_as_user.c_str());
+    if (pw == nullptr || chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+      return;
+    }
+    // As the unit: no other capability, bounding set included, and none
+    // to be gained by exec.
+    argv.insert(argv.end(),
+                {"/usr/bin/setpriv", "--reuid=" + std::to_string(pw->pw_uid),
+                 "--regid=" + std::to_string(pw->pw_gid), "--clear-groups",
+                 "--inh-caps=-all,+net_admin", "--ambient-caps=-all,+net_admin",
+                 "--bounding-set=-all,+net_admin", "--no-new-privs"});
+  }
   argv.insert(argv.end(),
               {CTCOLLECTD_PATH,
                "--web.listen-address=127.0.0.1:" + std::to_string(port_),
@@ -124,6 +138,7 @@ void Daemon::Start(const std::vector<std::string>& args) {
       open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   pid_ = fork();
   if (pid_ == 0) {
+    for (const auto& e : options_.env) putenv(const_cast<char*>(e.c_str()));
     dup2(fd, 2);
     dup2(fd, 1);
     execv(cargv[0], cargv.data());

@@ -34,6 +34,12 @@ class Daemon {
     double ready_deadline = 20;
     // The port on 127.0.0.1 to serve on; 0 = a free one.
     int port = 0;
+    // Extra environment ("NAME=VALUE") for the daemon.
+    std::vector<std::string> env;
+    // Run as this user (its primary group), holding only CAP_NET_ADMIN
+    // (setpriv), as the systemd unit does; "" = as the test (root). The
+    // daemon's temp dir is then theirs.
+    std::string run_as_user;
   };
 
   // Starts ctcollectd with --web.listen-address=127.0.0.1:<free port>,
