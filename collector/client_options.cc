@@ -72,6 +72,17 @@ ClientCommand ParseClientCommand(const std::vector<std::string>& a) {
       SetAction(&c, &set, A::kTop, f);
     } else if (f == "stats") {
       SetAction(&c, &set, A::kStatsJson, f);
+    } else if (f == "policies") {
+      SetAction(&c, &set, A::kPolicies, f);
+      if (TakesOptionalWord(a, i)) c.section = a[++i];
+    } else if (f.rfind("--netns", 0) == 0) {
+      if (f.size() > 7 && f[7] == '=') {
+        c.netns = f.substr(8);
+      } else if (f == "--netns" && i + 1 < a.size()) {
+        c.netns = a[++i];
+      } else {
+        throw ClientUsageError("--netns needs a name");
+      }
     } else if (f == "--json") {
       c.json = true;
     } else if (f == "-s") {
@@ -133,8 +144,15 @@ ClientCommand ParseClientCommand(const std::vector<std::string>& a) {
   if (c.xml && c.json)
     throw ClientUsageError("-x and -o json exclude each other");
   if ((c.xml || c.json) && c.action != A::kDumpInternal &&
-      c.action != A::kDumpExternal && c.action != A::kStatsJson) {
-    throw ClientUsageError("-x and -o json go with -i or -e");
+      c.action != A::kDumpExternal && c.action != A::kStatsJson &&
+      c.action != A::kPolicies) {
+    throw ClientUsageError("-x and -o json go with -i, -e or policies");
+  }
+  if (c.action == A::kPolicies && c.xml) {
+    throw ClientUsageError("policies prints nfct's format or -o json");
+  }
+  if (!c.netns.empty() && c.action != A::kPolicies) {
+    throw ClientUsageError("--netns goes with policies");
   }
   if (c.action == A::kStatsJson && !c.json) {
     throw ClientUsageError("ctcollect stats needs --json");
@@ -178,6 +196,7 @@ std::string ClientUsage() {
   return R"(Usage: ctcollect [commands] [options]
        ctcollect top
        ctcollect stats --json
+       ctcollect policies [NAME] [--netns NAME] [-o json]
 
 Talks to ctcollectd, as conntrackd's client talks to conntrackd.
 
@@ -198,7 +217,7 @@ Commands (as conntrackd's):
   -h                this help
 Options:
   -x                XML output for -i/-e (as conntrack -L -o xml)
-  -o json           JSON output for -i/-e (as /api/v1/flows)
+  -o json           JSON output for -i/-e (as /api/v1/flows) and policies
   --yes             do not ask before -F
   -C FILE           take the control socket path from FILE (ctcollectd's
                     YAML config or a conntrackd.conf)
@@ -209,6 +228,10 @@ Subcommands:
   top               live view: entries by protocol and state, event rates,
                     table usage; refreshes every second, q quits
   stats --json      all figures as one JSON document
+  policies [NAME]   the kernel's timeout policies in `nfct timeout list`'s
+                    format (cttimeout objects first, then nft ct timeout
+                    objects as FAMILY/TABLE/NAME, then the defaults);
+                    -o json for JSON; --netns NAME picks a namespace
 )";
 }
 

@@ -1,6 +1,7 @@
 // Command line of `ctcollect`: conntrackd's client flags with their meaning
 // (-s, -i, -e, -x, -f, -F, -R, -B, -n, -c, -k, -v, -h, -C) plus our own
-// (-o json, --yes, --control.socket, subcommands `top` and `stats`).
+// (-o json, --yes, --control.socket, subcommands `top`, `stats` and
+// `policies`).
 // Parsing is pure: ClientUsageError carries the one line to print.
 #pragma once
 
@@ -31,10 +32,12 @@ struct ClientCommand {
     kHelp,           // -h
     kTop,            // top
     kStatsJson,      // stats --json
+    kPolicies,       // policies [NAME]
   };
   Action action = Action::kHelp;
   std::string section;  // -s section ("" = general), -i/-e: ct|expect,
-                        // -f: internal|external|""
+                        // -f: internal|external|"", policies: NAME|""
+  std::string netns;    // --netns NAME (policies), "" = the first watched
   bool xml = false;     // -x
   bool json = false;    // -o json
   bool yes = false;     // --yes

@@ -78,6 +78,13 @@ int main(int argc, char** argv) {
       return Run(socket, "stats", {{"format", "json"}});
     case A::kTop:
       return ctcollect::RunTop(socket);
+    case A::kPolicies: {
+      std::map<std::string, std::string> args = {
+          {"format", cmd.json ? "json" : "nfct"}};
+      if (!cmd.section.empty()) args["name"] = cmd.section;
+      if (!cmd.netns.empty()) args["netns"] = cmd.netns;
+      return Run(socket, "policies", args);
+    }
     case A::kDumpInternal:
       if (cmd.section == "expect") {
         if (cmd.json) return Fail("-o json is for flows; use -x for XML");

@@ -4,11 +4,11 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
-#include <poll.h>
 #include <sys/socket.h>
 
 #include <vector>
 
+#include "collector/netlink_request.h"
 #include "collector/netlink_socket.h"
 #include "collector/nl_attr.h"
 
@@ -125,37 +125,16 @@ bool ParseStatsReply(const void* buf, size_t len, KernelStats* out,
   return ok && (*done || seen >= len);
 }
 
-namespace {
-
-std::error_code RoundTrip(NetlinkSocket* sock, size_t (*build)(void*, uint32_t),
-                          bool dump, KernelStats* out) {
-  std::vector<uint8_t> buf(MNL_SOCKET_BUFFER_SIZE * 4);
-  static thread_local uint32_t seq = 1;
-  size_t len = build(buf.data(), ++seq);
-  if (auto ec = sock->Send(buf.data(), len)) return ec;
-  for (;;) {
-    pollfd p{sock->fd(), POLLIN, 0};
-    int r = poll(&p, 1, 2000);
-    if (r == 0) return std::make_error_code(std::errc::timed_out);
-    if (r < 0) return std::error_code(errno, std::generic_category());
-    std::error_code ec;
-    ssize_t n = sock->Receive(buf.data(), buf.size(), &ec);
-    if (n < 0) return ec;
-    if (n == 0) continue;
-    bool done = false;
-    if (!ParseStatsReply(buf.data(), static_cast<size_t>(n), out, &done)) {
-      return std::make_error_code(std::errc::bad_message);
-    }
-    // GET_STATS answers with one message and no NLMSG_DONE.
-    if (done || !dump) return {};
-  }
-}
-
-}  // namespace
-
 std::error_code QueryKernelStats(NetlinkSocket* sock, KernelStats* out) {
-  if (auto ec = RoundTrip(sock, BuildStatsCpuRequest, true, out)) return ec;
-  return RoundTrip(sock, BuildStatsRequest, false, out);
+  static thread_local uint32_t seq = 1;
+  alignas(nlmsghdr) uint8_t req[256];
+  auto parse = [&](const nlmsghdr* nlh) { return ParseOne(nlh, out); };
+  BuildStatsCpuRequest(req, ++seq);
+  if (auto ec = NetlinkRequest(sock, reinterpret_cast<nlmsghdr*>(req), parse)) {
+    return ec;
+  }
+  BuildStatsRequest(req, ++seq);
+  return NetlinkRequest(sock, reinterpret_cast<nlmsghdr*>(req), parse);
 }
 
 }  // namespace ctcollect

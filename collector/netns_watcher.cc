@@ -327,7 +327,29 @@ void NetnsWatcher::OnOverrun() {
   if (tracker_.dumping()) dump_intr_ = true;
 }
 
+void NetnsWatcher::RefreshPolicies() {
+  auto result = std::make_shared<PolicyQueryResult>();
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    // Inside the namespace: the sysctl fallback reads its /proc/sys/net.
+    ScopedNetns in(ns_);
+    *result = QueryTimeoutPolicies(stats_.get());
+  }
+  std::string errors;
+  for (const auto& e : result->errors)
+    errors += (errors.empty() ? "" : "; ") + e;
+  if (errors != last_policy_errors_) {
+    if (!errors.empty()) {
+      Log(LogLevel::kWarn, where_ + ": timeout policies: " + errors);
+    }
+    last_policy_errors_ = errors;
+  }
+  std::lock_guard<std::mutex> lock(policies_mu_);
+  policies_ = std::move(result);
+}
+
 void NetnsWatcher::StartDump(ResyncReason reason) {
+  RefreshPolicies();
   resync_pending_ = false;
   pending_reason_ = ResyncReason::kInterval;
   next_resync_ = std::chrono::steady_clock::now() +
@@ -477,6 +499,14 @@ void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
   }
   for (int i = 0; i < kNumFlowStatus; ++i) {
     out->status_entries[i] = counters_.StatusEntries(i);
+  }
+  {
+    std::lock_guard<std::mutex> lock(policies_mu_);
+    if (policies_) {
+      out->policies = policies_->policies;
+      out->policy_errors = policies_->errors;
+      out->policies_up = policies_->errors.empty();
+    }
   }
   counters_.ForEachClass([&](const CounterShard::ClassBlock& b) {
     ClassSample c;

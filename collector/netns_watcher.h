@@ -28,6 +28,7 @@
 #include "collector/netlink_socket.h"
 #include "collector/netns.h"
 #include "collector/snapshot.h"
+#include "collector/timeout_policy.h"
 
 namespace ctcollect {
 
@@ -83,6 +84,8 @@ class NetnsWatcher {
   // dumps); returns whether it did.
   bool TakeClassifier();
   void StartDump(ResyncReason reason);
+  // Reads the namespace's timeout policies (at every resync).
+  void RefreshPolicies();
   // Applies at most `max` batches the dump reader has ready.
   void ApplyDumpBatches(size_t max);
   void FinishDump(bool complete);
@@ -103,6 +106,9 @@ class NetnsWatcher {
   std::mutex classifier_mu_;
   std::shared_ptr<const FlowClassifier> new_classifier_;  // classifier_mu_
   std::atomic<bool> classifier_changed_{false};
+  mutable std::mutex policies_mu_;
+  std::shared_ptr<const PolicyQueryResult> policies_;  // policies_mu_
+  std::string last_policy_errors_;                     // ingest thread
 
   CounterShard counters_;
   FlowTracker tracker_{&counters_};

@@ -10,6 +10,7 @@
 #include "collector/counter_shard.h"
 #include "collector/ct_labels.h"
 #include "collector/kernel_stats.h"
+#include "collector/timeout_policy.h"
 
 namespace ctcollect {
 
@@ -42,6 +43,9 @@ struct NetnsSnapshot {
   bool events_up = false;
   bool dump_up = false;
   bool kernel_stats_up = false;
+  bool policies_up = false;  // every policy source answered
+  std::vector<TimeoutPolicy> policies;     // defaults first
+  std::vector<std::string> policy_errors;  // why a source is missing
   std::vector<EntriesSample> entries;
   int64_t events[kNumEventTypes][kNumFamilies][kNumProtos] = {};
   std::vector<TransitionSample> transitions;

@@ -10,6 +10,7 @@
 #include "collector/version.h"
 #include "exporters/conntrackd_format.h"
 #include "exporters/flow_stream.h"
+#include "exporters/policy_format.h"
 #include "exporters/stats_json.h"
 
 namespace ctcollect {
@@ -215,6 +216,39 @@ void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
     out->Write(NativeStatusLine(200, "OK"));
     StreamExpectations(collector_->Namespaces(), netns, format == "xml",
                        [out](std::string_view b) { return out->Write(b); });
+  } else if (v == "policies") {
+    std::string format = arg("format");
+    if (format != "" && format != "nfct" && format != "json") {
+      out->Write(
+          NativeStatusLine(400, "policies: format must be nfct or json"));
+      return;
+    }
+    std::string netns = arg("netns");
+    if (!netns.empty() && !Watches(netns)) {
+      out->Write(NativeStatusLine(
+          404, "policies: no watched netns \"" + netns + "\""));
+      return;
+    }
+    Snapshot snap = collector_->TakeSnapshot();
+    const NetnsSnapshot* ns = nullptr;
+    for (const auto& n : snap.netns) {
+      if (netns.empty() || n.netns == netns) {
+        ns = &n;
+        break;
+      }
+    }
+    std::string text =
+        format == "json"
+            ? PoliciesJson(snap, ns ? ns->netns : netns, arg("name"))
+        : ns ? PoliciesNfctText(*ns, arg("name"))
+             : "";
+    if (!arg("name").empty() && (text.empty() || text == "[]\n")) {
+      out->Write(NativeStatusLine(
+          404, "policies: no timeout policy \"" + arg("name") + "\""));
+      return;
+    }
+    out->Write(NativeStatusLine(200, "OK"));
+    out->Write(text);
   } else if (v == "resync") {
     collector_->RequestResync();
     out->Write(NativeStatusLine(200, "OK"));

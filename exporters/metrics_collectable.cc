@@ -176,6 +176,37 @@ std::vector<MetricFamily> MetricsCollectable::Render(
     }
   }
 
+  // --- timeout policies (cttimeout objects, nft ct timeout objects and
+  // the kernel's defaults) ---
+  {
+    MetricFamily& f = AddFamily(
+        &out, "conntrack_timeout_policy_seconds",
+        "Timeout of each state in each timeout policy the kernel has: "
+        "policy=\"default\" for the kernel's defaults, the object name for "
+        "nfct timeout (cttimeout) objects, FAMILY/TABLE/NAME for nft ct "
+        "timeout objects.",
+        MetricType::Gauge);
+    for (const auto& ns : s.netns) {
+      for (const auto& p : ns.policies) {
+        std::string family = p.l3proto == 2    ? "ipv4"
+                             : p.l3proto == 10 ? "ipv6"
+                             : p.l3proto == 1  ? "inet"
+                                               : std::to_string(p.l3proto);
+        std::string proto(ProtoName(ProtoFromNumber(p.l4proto)));
+        for (int i = 0; i < p.count; ++i) {
+          if (!p.Has(i)) continue;
+          AddSample(&f,
+                    {{"netns", ns.netns},
+                     {"policy", p.name},
+                     {"family", family},
+                     {"protocol", proto},
+                     {"state", TimeoutAttrName(p.l4proto, i)}},
+                    p.values[i]);
+        }
+      }
+    }
+  }
+
   // --- operator-defined flow classes (config file, flow_classes:) ---
   {
     MetricFamily& f = AddFamily(
@@ -356,6 +387,8 @@ std::vector<MetricFamily> MetricsCollectable::Render(
                 ns.dump_up ? 1 : 0);
       AddSample(&f, {{"netns", ns.netns}, {"source", "kernel_stats"}},
                 ns.kernel_stats_up ? 1 : 0);
+      AddSample(&f, {{"netns", ns.netns}, {"source", "timeout_policies"}},
+                ns.policies_up ? 1 : 0);
     }
   }
   AddSample(&AddFamily(&out, "ctcollect_build_info",

@@ -244,8 +244,34 @@ PY
   del_ns
 }
 
+capture_policies() {  # cttimeout objects and nft ct timeout objects
+  new_ns policies
+  nsx nfct timeout add web inet tcp established 100 syn_sent 5
+  nsx nfct timeout add dns inet udp unreplied 3 replied 9
+  nsx nfct timeout add ping6 inet6 icmpv6 timeout 4
+  nsx nft -f - <<'NFT'
+table inet ctp {
+  counter c {
+  }
+  ct timeout fast {
+    protocol tcp
+    l3proto ip
+    policy = { established: 111, close: 13 }
+  }
+  ct timeout udp6 {
+    protocol udp
+    l3proto ip6
+    policy = { unreplied: 2 }
+  }
+}
+NFT
+  nsx "$cap" timeout-dump --out "$here/timeout_dump.nlmsg"
+  nsx "$cap" nft-obj-dump --out "$here/nft_obj_dump.nlmsg"
+  del_ns
+}
+
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(tcp tcp_acct udp icmp injected dump ftp)
+[ ${#names[@]} -gt 0 ] || names=(tcp tcp_acct udp icmp injected dump ftp policies)
 for name in "${names[@]}"; do
   case $name in
     tcp) capture_tcp events_tcp_v4.nlmsg ;;
@@ -255,6 +281,7 @@ for name in "${names[@]}"; do
     injected) capture_injected ;;
     dump|stats) capture_dump ;;
     ftp) capture_ftp ;;
+    policies) capture_policies ;;
     *) echo "capture.sh: unknown capture $name" >&2; exit 2 ;;
   esac
 done

@@ -23,7 +23,9 @@
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/netfilter/nfnetlink_cttimeout.h>
 #include <linux/netlink.h>
 #include <poll.h>
 #include <signal.h>
@@ -56,8 +58,8 @@ void OnSignal(int) { g_stop = 1; }
                "nlcapture: %s\n"
                "usage: nlcapture events --out FILE [--count N] [--timeout "
                "SEC]\n"
-               "       nlcapture dump|stats-cpu|stats|exp-dump|exp-stats-cpu "
-               "--out FILE [--timeout SEC]\n"
+               "       nlcapture dump|stats-cpu|stats|exp-dump|exp-stats-cpu|"
+               "timeout-dump|nft-obj-dump --out FILE [--timeout SEC]\n"
                "       nlcapture show FILE\n",
                why.c_str());
   std::exit(2);
@@ -77,6 +79,9 @@ constexpr Request kRequests[] = {
     {"exp-dump", NFNL_SUBSYS_CTNETLINK_EXP, IPCTNL_MSG_EXP_GET, true},
     {"exp-stats-cpu", NFNL_SUBSYS_CTNETLINK_EXP, IPCTNL_MSG_EXP_GET_STATS_CPU,
      true},
+    {"timeout-dump", NFNL_SUBSYS_CTNETLINK_TIMEOUT, IPCTNL_MSG_TIMEOUT_GET,
+     true},
+    {"nft-obj-dump", NFNL_SUBSYS_NFTABLES, NFT_MSG_GETOBJ, true},
 };
 
 // "NEW", "UPDATE", "DESTROY", ... for one message, as a reader of events
