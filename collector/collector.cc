@@ -22,6 +22,11 @@ void Collector::SetClassifier(const std::shared_ptr<const FlowClassifier>& c) {
   for (auto& w : watchers_) w->SetClassifier(c);
 }
 
+void Collector::SetPolicySelectors(
+    const std::vector<PolicySelector>& selectors) {
+  for (auto& w : watchers_) w->SetPolicySelectors(selectors);
+}
+
 std::shared_ptr<const FlowClassifier> Collector::Classifier() const {
   std::lock_guard<std::mutex> lock(classifier_mu_);
   return classifier_;

@@ -24,6 +24,7 @@ class Collector : public SnapshotSource {
   void RequestResync();
   // Config reload: new flow classes and resync interval for every watcher.
   void SetClassifier(const std::shared_ptr<const FlowClassifier>& c);
+  void SetPolicySelectors(const std::vector<PolicySelector>& selectors);
   // The flow classes in force (for class= filters of flow dumps); may be
   // nullptr.
   std::shared_ptr<const FlowClassifier> Classifier() const;

@@ -161,6 +161,51 @@ void ApplyClasses(const FileError& err, const YAML::Node& section,
   o->flow_classes = std::move(parsed);
 }
 
+void ApplySelectors(const FileError& err, const YAML::Node& section,
+                    DaemonOptions* o) {
+  if (!section.IsMap())
+    err.Throw(section, "timeout_policies", "expected a map");
+  std::vector<PolicySelector> parsed;
+  for (const auto& kv : section) {
+    std::string k = kv.first.Scalar();
+    if (k != "selectors") {
+      err.Throw(kv.first, "timeout_policies." + k, "unknown key (selectors)");
+    }
+    if (kv.second.IsNull()) continue;
+    if (!kv.second.IsSequence()) {
+      err.Throw(kv.second, "timeout_policies.selectors", "expected a list");
+    }
+    for (const auto& sel : kv.second) {
+      std::string key =
+          "timeout_policies.selectors[" + std::to_string(parsed.size()) + "]";
+      if (!sel.IsMap()) err.Throw(sel, key, "expected a map (policy: ...)");
+      std::map<std::string, std::string> fields;
+      std::string policy;
+      for (const auto& f : sel) {
+        std::string name = Scalar(err, f.first, key);
+        std::string value = Scalar(err, f.second, key + "." + name);
+        if (name == "policy") {
+          policy = value;
+        } else if (name == "name") {
+          err.Throw(f.first, key + ".name", "a selector names its policy");
+        } else {
+          fields[name] = value;
+        }
+      }
+      if (policy.empty() || policy.size() > 256) {
+        err.Throw(sel, key, "policy: the timeout policy's name is required");
+      }
+      fields["name"] = "selector";
+      std::string why;
+      auto match = ParseFlowClass(fields, &why);
+      if (!match) err.Throw(sel, key, why);
+      parsed.push_back({std::move(*match), policy});
+      if (parsed.size() > 255) err.Throw(sel, key, "more than 255 selectors");
+    }
+  }
+  o->policy_selectors = std::move(parsed);
+}
+
 }  // namespace
 
 void ApplyConfigText(const std::string& yaml_text, const std::string& origin,
@@ -183,11 +228,15 @@ void ApplyConfigText(const std::string& yaml_text, const std::string& origin,
         ApplyClasses(err, section.second, o);
         continue;
       }
+      if (name == "timeout_policies") {
+        if (!section.second.IsNull()) ApplySelectors(err, section.second, o);
+        continue;
+      }
       auto keys = Keys().find(name);
       if (keys == Keys().end()) {
         err.Throw(section.first, name,
                   "unknown section (web, conntrack, netlink, control, log, "
-                  "flow_classes)");
+                  "flow_classes, timeout_policies)");
       }
       if (section.second.IsNull()) continue;
       if (!section.second.IsMap())
@@ -219,6 +268,7 @@ std::vector<std::string> ConfigKeys() {
   }
   out.push_back("flow_classes.max");
   out.push_back("flow_classes.classes");
+  out.push_back("timeout_policies.selectors");
   return out;
 }
 

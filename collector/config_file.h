@@ -11,6 +11,8 @@
 //     max: 32            # refuse more classes than this
 //     classes: [{name, family, protocol, src, dst, sport, dport, mark,
 //                ct_zone}, ...]
+//   timeout_policies:
+//     selectors: [{policy, and the class fields but name}, ...]
 //
 // Unknown keys are errors (a typo must not silently fall back to a
 // default). Errors are ConfigError naming the file, line and key.

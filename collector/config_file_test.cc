@@ -116,6 +116,30 @@ TEST(ConfigFile, ClassErrors) {
   EXPECT_NE(e.find("single value"), std::string::npos) << e;
 }
 
+TEST(ConfigFile, PolicySelectors) {
+  DaemonOptions o = Apply(R"(
+timeout_policies:
+  selectors:
+    - {policy: webpol, protocol: tcp, dport: 7301}
+    - {policy: inet/ctp/fast, mark: 0x10/0xf0}
+)");
+  ASSERT_EQ(o.policy_selectors.size(), 2u);
+  EXPECT_EQ(o.policy_selectors[0].policy, "webpol");
+  EXPECT_EQ(o.policy_selectors[0].match.dport->lo, 7301);
+  EXPECT_EQ(o.policy_selectors[1].policy, "inet/ctp/fast");
+  std::string e = ErrorOf(
+      "timeout_policies:\n  selectors:\n    - {protocol: tcp}\n");
+  EXPECT_NE(e.find("policy: the timeout policy's name is required"),
+            std::string::npos)
+      << e;
+  e = ErrorOf(
+      "timeout_policies:\n  selectors:\n    - {policy: a, dport: x}\n");
+  EXPECT_NE(e.find("timeout_policies.selectors[0]: dport"), std::string::npos)
+      << e;
+  e = ErrorOf("timeout_policies:\n  selector: []\n");
+  EXPECT_NE(e.find("unknown key"), std::string::npos) << e;
+}
+
 TEST(ConfigFile, FlagsOverrideTheFile) {
   char path[] = "/tmp/ctcollect-config-XXXXXX";
   int fd = mkstemp(path);

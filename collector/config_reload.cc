@@ -56,6 +56,8 @@ bool ConfigReloader::Reload() {
   // from the resync it triggers.
   collector_->SetClassifier(MakeClassifier(loaded));
   running_.flow_classes = loaded.flow_classes;
+  collector_->SetPolicySelectors(loaded.policy_selectors);
+  running_.policy_selectors = loaded.policy_selectors;
   running_.max_flow_classes = loaded.max_flow_classes;
   collector_->RequestResync();
   Log(LogLevel::kInfo, "SIGHUP: config reloaded (" +

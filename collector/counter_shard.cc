@@ -23,38 +23,44 @@ CounterShard::~CounterShard() {
     delete b;
     b = next;
   }
-  ClassBlock* c = class_head_.load(std::memory_order_acquire);
-  while (c != nullptr) {
-    ClassBlock* next = c->next;
-    delete c;
-    c = next;
+  for (auto& head : label_heads_) {
+    LabelBlock* c = head.load(std::memory_order_acquire);
+    while (c != nullptr) {
+      LabelBlock* next = c->next;
+      delete c;
+      c = next;
+    }
   }
 }
 
-CounterShard::ClassBlock* CounterShard::ClassBlockFor(const std::string& name) {
-  for (ClassBlock* c = class_head_.load(std::memory_order_relaxed);
-       c != nullptr; c = c->next) {
+CounterShard::LabelBlock* CounterShard::BlockFor(LabelKind kind,
+                                                 const std::string& name) {
+  auto& head = label_heads_[static_cast<int>(kind)];
+  for (LabelBlock* c = head.load(std::memory_order_relaxed); c != nullptr;
+       c = c->next) {
     if (c->name == name) {
       c->active.store(true, std::memory_order_relaxed);
       return c;
     }
   }
-  auto* c = new ClassBlock(name);
-  c->next = class_head_.load(std::memory_order_relaxed);
-  class_head_.store(c, std::memory_order_release);
+  auto* c = new LabelBlock(name);
+  c->next = head.load(std::memory_order_relaxed);
+  head.store(c, std::memory_order_release);
   return c;
 }
 
-void CounterShard::DeactivateClasses() {
-  for (ClassBlock* c = class_head_.load(std::memory_order_relaxed);
+void CounterShard::Deactivate(LabelKind kind) {
+  for (LabelBlock* c =
+           label_heads_[static_cast<int>(kind)].load(std::memory_order_relaxed);
        c != nullptr; c = c->next) {
     c->active.store(false, std::memory_order_relaxed);
   }
 }
 
-void CounterShard::ForEachClass(
-    const std::function<void(const ClassBlock&)>& fn) const {
-  for (const ClassBlock* c = class_head_.load(std::memory_order_acquire);
+void CounterShard::ForEachBlock(
+    LabelKind kind, const std::function<void(const LabelBlock&)>& fn) const {
+  for (const LabelBlock* c =
+           label_heads_[static_cast<int>(kind)].load(std::memory_order_acquire);
        c != nullptr; c = c->next) {
     if (c->active.load(std::memory_order_relaxed)) fn(*c);
   }

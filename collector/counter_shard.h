@@ -66,13 +66,19 @@ class CounterShard {
     ZoneBlock* next = nullptr;  // immutable once published
   };
 
-  // Counters of one operator-defined flow class, found by name, so that a
-  // class kept across a config reload keeps counting where it was. Blocks
-  // are created by the writer and live as long as the shard; a class a
-  // reload removed stays allocated (about 2 KiB) but inactive, and resumes
-  // its counters if a later reload brings it back.
-  struct ClassBlock {
-    explicit ClassBlock(std::string n) : name(std::move(n)) {}
+  // What a LabelBlock counts for: a flow class, a timeout policy, a
+  // conntrack helper.
+  enum class LabelKind : uint8_t { kClass, kPolicy, kHelper };
+  static constexpr int kNumLabelKinds = 3;
+
+  // Entries by protocol and state, and NEW flows by protocol, of one value
+  // of a label (a class, a policy, a helper), found by name, so that a
+  // value kept across a config reload keeps counting where it was. Blocks
+  // are created by the writer and live as long as the shard; a value that
+  // went away stays allocated (about 2 KiB) but inactive, and resumes its
+  // counters if it comes back.
+  struct LabelBlock {
+    explicit LabelBlock(std::string n) : name(std::move(n)) {}
     const std::string name;
     // Writer side.
     void AddEntry(Proto p, uint8_t state, int64_t d) {
@@ -86,7 +92,7 @@ class CounterShard {
     std::array<std::atomic<bool>, kNumProtos * kMaxStates> seen{};
     std::array<SingleWriterCounter, kNumProtos> flows;  // NEW events
     std::atomic<bool> active{true};  // in the current configuration
-    ClassBlock* next = nullptr;      // immutable once published
+    LabelBlock* next = nullptr;      // immutable once published
   };
 
   CounterShard() = default;
@@ -95,11 +101,10 @@ class CounterShard {
   CounterShard& operator=(const CounterShard&) = delete;
 
   // --- writer side ---
-  // The block of class `name`, created on first use, marked active. On a
-  // new configuration call DeactivateClasses() first, then ClassBlockFor()
-  // for each of its classes.
-  ClassBlock* ClassBlockFor(const std::string& name);
-  void DeactivateClasses();
+  // The block of `name`, created on first use, marked active. On a new
+  // configuration call Deactivate() first, then BlockFor() for each value.
+  LabelBlock* BlockFor(LabelKind kind, const std::string& name);
+  void Deactivate(LabelKind kind);
   void AddEntry(uint16_t zone, Family f, Proto p, uint8_t state, int64_t d);
   void CountEvent(EventType t, Family f, Proto p) {
     events_[static_cast<int>(t)][static_cast<int>(f)][static_cast<int>(p)].Add(
@@ -142,8 +147,9 @@ class CounterShard {
   }
 
   // --- reader side (any thread) ---
-  // Calls fn for every class of the current configuration.
-  void ForEachClass(const std::function<void(const ClassBlock&)>& fn) const;
+  // Calls fn for every active block of `kind`.
+  void ForEachBlock(LabelKind kind,
+                    const std::function<void(const LabelBlock&)>& fn) const;
   // Calls fn for every exported entries series (see ZoneBlock::seen).
   void ForEachEntries(
       const std::function<void(uint16_t zone, Family, Proto, uint8_t state,
@@ -190,10 +196,10 @@ class CounterShard {
  private:
   ZoneBlock* BlockFor(uint16_t zone);  // writer only
 
-  ZoneBlock* zone0_ = nullptr;                           // writer cache
-  std::unordered_map<uint16_t, ZoneBlock*> zone_index_;  // writer only
-  std::atomic<ZoneBlock*> head_{nullptr};                // readers walk
-  std::atomic<ClassBlock*> class_head_{nullptr};         // readers walk
+  ZoneBlock* zone0_ = nullptr;                                 // writer cache
+  std::unordered_map<uint16_t, ZoneBlock*> zone_index_;        // writer only
+  std::atomic<ZoneBlock*> head_{nullptr};                      // readers walk
+  std::atomic<LabelBlock*> label_heads_[kNumLabelKinds] = {};  // readers walk
   SingleWriterCounter events_[kNumEventTypes][kNumFamilies][kNumProtos];
   SingleWriterCounter transitions_[kNumProtos][kMaxStates][kMaxStates];
   SingleWriterCounter flow_bytes_[kNumFamilies][kNumProtos][2];

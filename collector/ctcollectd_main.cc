@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
     return kExitStartup;
   }
   collector.SetClassifier(MakeClassifier(opts));
+  collector.SetPolicySelectors(opts.policy_selectors);
   collector.Start();
   control->Start();
   std::string ports;

@@ -2,52 +2,111 @@
 
 namespace ctcollect {
 
-void FlowTracker::Count(const FlowRecord& r, uint8_t cls, int64_t d) {
-  counters_->AddEntry(r.zone, static_cast<Family>(r.family()),
-                      static_cast<Proto>(r.proto()), r.state, d);
+using LabelKind = CounterShard::LabelKind;
+
+FlowTracker::FlowTracker(CounterShard* counters) : counters_(counters) {
+  PolicyBlock(kPolicyDefault);
+}
+
+CounterShard::LabelBlock* FlowTracker::PolicyBlock(uint8_t index) {
+  while (policy_blocks_.size() <= index) {
+    policy_blocks_.push_back(counters_->BlockFor(
+        LabelKind::kPolicy,
+        attributor_.Name(static_cast<uint8_t>(policy_blocks_.size()))));
+  }
+  return policy_blocks_[index];
+}
+
+uint8_t FlowTracker::HelperIndex(const char* name) {
+  for (size_t i = 0; i < helper_blocks_.size(); ++i) {
+    if (helper_blocks_[i]->name == name) return static_cast<uint8_t>(i);
+  }
+  // Helpers are kernel modules: a handful at most. Past 254 distinct
+  // names (a misbehaving source), the rest share one bucket.
+  if (helper_blocks_.size() >= 254) return 253;
+  helper_blocks_.push_back(counters_->BlockFor(
+      LabelKind::kHelper, name[0] != '\0' ? name : "unnamed"));
+  return static_cast<uint8_t>(helper_blocks_.size() - 1);
+}
+
+void FlowTracker::Count(const FlowRecord& r, const Labels& l, int64_t d) {
+  const auto proto = static_cast<Proto>(r.proto());
+  counters_->AddEntry(r.zone, static_cast<Family>(r.family()), proto, r.state,
+                      d);
   if (r.status) counters_->AddStatus(r.status, d);
-  if (cls != kNoClass) {
-    class_blocks_[cls]->AddEntry(static_cast<Proto>(r.proto()), r.state, d);
+  policy_blocks_[l.policy]->AddEntry(proto, r.state, d);
+  if (l.cls != kNoClass) class_blocks_[l.cls]->AddEntry(proto, r.state, d);
+  if (l.helper != kNoHelper) {
+    helper_blocks_[l.helper]->AddEntry(proto, r.state, d);
   }
 }
 
-uint8_t FlowTracker::ClassOf(const FlowRecord& r) {
-  if (!classifier_) return kNoClass;
-  const ClassRecord* c = classes_.Find(r.id, r.tag);
-  return c != nullptr ? c->cls : kNoClass;
+FlowTracker::Labels FlowTracker::LabelsOf(const FlowRecord& r) {
+  if (extras_.size() == 0) return {};
+  const ExtraRecord* e = extras_.Find(r.id, r.tag);
+  if (e == nullptr) return {};
+  return Labels{e->cls, e->policy, e->helper};
 }
 
-void FlowTracker::SetClassOf(const FlowRecord& r, uint8_t old_cls,
-                             uint8_t cls) {
-  if (old_cls == cls) return;
-  if (cls == kNoClass) {
-    if (ClassRecord* c = classes_.Find(r.id, r.tag)) classes_.Erase(c);
-    return;
+void FlowTracker::SetLabels(const FlowRecord& r, const Labels& old,
+                            const Labels& now) {
+  if (old == now) return;
+  if (now.empty()) {
+    if (ExtraRecord* e = extras_.Find(r.id, r.tag)) extras_.Erase(e);
+  } else {
+    bool inserted;
+    ExtraRecord* e = extras_.Insert(r.id, r.tag, &inserted);
+    e->cls = now.cls;
+    e->policy = now.policy;
+    e->helper = now.helper;
   }
-  bool inserted;
-  classes_.Insert(r.id, r.tag, &inserted)->cls = cls;
+  extra_bytes_.store(static_cast<int64_t>(extras_.size() ? extras_.bytes() : 0),
+                     std::memory_order_relaxed);
+}
+
+void FlowTracker::Forget(const FlowRecord& r) {
+  Labels l = LabelsOf(r);
+  Count(r, l, -1);
+  // The flow ended under this policy (known best at the end: nft policies
+  // act from a flow's second packet on).
+  policy_blocks_[l.policy]->flows[r.proto()].Add(1);
+  SetLabels(r, l, Labels{});
 }
 
 void FlowTracker::SetClassifier(
     std::shared_ptr<const FlowClassifier> classifier) {
-  // Take every classified flow out of its class's gauges.
-  classes_.EraseIf([&](const ClassRecord& c) {
-    const FlowRecord* r = table_.Find(c.id, c.tag);
-    if (r != nullptr && !r->dead()) {
-      class_blocks_[c.cls]->AddEntry(static_cast<Proto>(r->proto()), r->state,
-                                     -1);
+  // Take every classified flow out of its class.
+  extras_.EraseIf([&](ExtraRecord& e) {
+    if (e.cls != kNoClass) {
+      const FlowRecord* r = table_.Find(e.id, e.tag);
+      if (r != nullptr && !r->dead()) {
+        class_blocks_[e.cls]->AddEntry(static_cast<Proto>(r->proto()), r->state,
+                                       -1);
+      }
+      e.cls = kNoClass;
     }
-    return true;
+    return Labels{e.cls, e.policy, e.helper}.empty();
   });
-  classes_.Clear();
   class_blocks_.clear();
-  counters_->DeactivateClasses();
+  counters_->Deactivate(LabelKind::kClass);
   classifier_.reset();
   if (classifier == nullptr || classifier->empty()) return;
   for (size_t i = 0; i < classifier->size(); ++i) {
-    class_blocks_.push_back(counters_->ClassBlockFor(classifier->at(i).name));
+    class_blocks_.push_back(
+        counters_->BlockFor(LabelKind::kClass, classifier->at(i).name));
   }
   classifier_ = std::move(classifier);
+}
+
+void FlowTracker::SetPolicies(const std::vector<TimeoutPolicy>& policies) {
+  attributor_.SetPolicies(policies);
+  PolicyBlock(static_cast<uint8_t>(attributor_.size() - 1));
+}
+
+void FlowTracker::SetPolicySelectors(
+    const std::vector<PolicySelector>& selectors) {
+  attributor_.SetSelectors(selectors);
+  PolicyBlock(static_cast<uint8_t>(attributor_.size() - 1));
 }
 
 void FlowTracker::Publish() {
@@ -57,8 +116,9 @@ void FlowTracker::Publish() {
                      std::memory_order_relaxed);
 }
 
-uint8_t FlowTracker::Relabel(FlowRecord* r, const CtMessage& m, bool counted,
-                             uint32_t now_s, bool count_transition) {
+FlowTracker::Labels FlowTracker::Relabel(FlowRecord* r, const CtMessage& m,
+                                         bool counted, uint32_t now_s,
+                                         bool from_event) {
   uint8_t family = static_cast<uint8_t>(m.family);
   uint8_t proto = static_cast<uint8_t>(m.proto);
   // An UPDATE without CTA_PROTOINFO (the kernel only includes it when the
@@ -69,16 +129,23 @@ uint8_t FlowTracker::Relabel(FlowRecord* r, const CtMessage& m, bool counted,
   uint16_t zone = m.zone;
   uint8_t status = m.has_status ? FlowStatusBits(m.status, m.has_helper)
                                 : (counted ? r->status : 0);
-  uint8_t old_cls = counted ? ClassOf(*r) : kNoClass;
-  uint8_t cls = classifier_ ? classifier_->Classify(FlowKeyOf(m)) : kNoClass;
+  const Labels old = counted ? LabelsOf(*r) : Labels{};
+  Labels now;
+  now.cls = classifier_ ? classifier_->Classify(FlowKeyOf(m)) : kNoClass;
+  now.helper = m.has_helper ? HelperIndex(m.helper) : kNoHelper;
+  // The timeout was just set by a NEW event or a state change.
+  bool fresh = from_event && (m.type == EventType::kNew ||
+                              (counted && m.has_state && r->state != state));
+  now.policy = attributor_.Decide(m, state, old.policy, !counted, fresh);
+  PolicyBlock(now.policy);
   if (counted && r->family() == family && r->proto() == proto &&
       r->state == state && r->zone == zone && r->status == status &&
-      old_cls == cls) {
-    return cls;
+      old == now) {
+    return now;
   }
   if (counted) {
-    Count(*r, old_cls, -1);
-    if (count_transition && r->proto() == proto && r->state != state &&
+    Count(*r, old, -1);
+    if (from_event && r->proto() == proto && r->state != state &&
         r->state != kNoState && state != kNoState) {
       counters_->CountTransition(m.proto, r->state, state);
     }
@@ -88,9 +155,9 @@ uint8_t FlowTracker::Relabel(FlowRecord* r, const CtMessage& m, bool counted,
   r->state = state;
   r->zone = zone;
   r->status = status;
-  SetClassOf(*r, old_cls, cls);
-  Count(*r, cls, +1);
-  return cls;
+  SetLabels(*r, old, now);
+  Count(*r, now, +1);
+  return now;
 }
 
 void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
@@ -117,9 +184,7 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
         ++tombstones_;
       }
     } else if (!r->dead()) {
-      uint8_t cls = ClassOf(*r);
-      Count(*r, cls, -1);
-      SetClassOf(*r, cls, kNoClass);
+      Forget(*r);
       counters_->flows_removed().Add(1);
       if (dumping_) {
         r->meta |= FlowRecord::kDead;
@@ -140,12 +205,16 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
     --tombstones_;
     inserted = true;
   }
-  uint8_t cls =
-      Relabel(r, m, /*counted=*/!inserted, now_s, /*count_transition=*/true);
+  Labels l = Relabel(r, m, /*counted=*/!inserted, now_s, /*from_event=*/true);
   r->gen = gen_;
   if (dumping_) r->meta |= FlowRecord::kTouched;
-  if (cls != kNoClass && m.type == EventType::kNew) {
-    class_blocks_[cls]->flows[static_cast<int>(m.proto)].Add(1);
+  if (m.type == EventType::kNew) {
+    if (l.cls != kNoClass) {
+      class_blocks_[l.cls]->flows[static_cast<int>(m.proto)].Add(1);
+    }
+    if (l.helper != kNoHelper) {
+      helper_blocks_[l.helper]->flows[static_cast<int>(m.proto)].Add(1);
+    }
   }
   if (inserted) {
     counters_->flows_added().Add(1);
@@ -173,7 +242,7 @@ void FlowTracker::ApplyDumpEntry(const CtMessage& m, uint32_t now_s) {
   if (!inserted && (r->dead() || r->touched())) return;
   // Do not count a transition: the dump only tells us where the flow is
   // now, not that it moved (events we lost may have moved it many times).
-  Relabel(r, m, /*counted=*/!inserted, now_s, /*count_transition=*/false);
+  Relabel(r, m, /*counted=*/!inserted, now_s, /*from_event=*/false);
   r->gen = gen_;
   if (inserted) {
     counters_->flows_added().Add(1);
@@ -188,9 +257,7 @@ size_t FlowTracker::EndDump(bool complete) {
   table_.EraseIf([&](FlowRecord& r) {
     if (r.dead()) return true;  // already uncounted
     if (complete && r.gen != gen) {
-      uint8_t cls = ClassOf(r);
-      Count(r, cls, -1);
-      SetClassOf(r, cls, kNoClass);
+      Forget(r);
       ++stale;
       return true;
     }

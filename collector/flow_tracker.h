@@ -27,18 +27,26 @@
 #include "collector/ct_message.h"
 #include "collector/flow_class.h"
 #include "collector/flow_table.h"
+#include "collector/policy_attribution.h"
+#include "collector/timeout_policy.h"
 
 namespace ctcollect {
 
+inline constexpr uint8_t kNoHelper = 0xff;
+
 class FlowTracker {
  public:
-  explicit FlowTracker(CounterShard* counters) : counters_(counters) {}
+  explicit FlowTracker(CounterShard* counters);
 
   // Replaces the flow classes. Every flow leaves its old class at once; a
   // flow joins its new class with its next event or the next dump, so the
   // class gauges are exact again after one resync (the caller requests
   // it). nullptr or an empty classifier turns classes off.
   void SetClassifier(std::shared_ptr<const FlowClassifier> classifier);
+  // The timeout policies the kernel has now (at every resync), and the
+  // operator's policy selectors; see PolicyAttributor.
+  void SetPolicies(const std::vector<TimeoutPolicy>& policies);
+  void SetPolicySelectors(const std::vector<PolicySelector>& selectors);
 
   // Applies one event message. `now_s` is a monotonic clock in seconds.
   void ApplyEvent(const CtMessage& m, uint32_t now_s);
@@ -59,43 +67,67 @@ class FlowTracker {
     return table_entries_.load(std::memory_order_relaxed);
   }
   int64_t table_bytes() const {
-    return table_bytes_.load(std::memory_order_relaxed);
+    return table_bytes_.load(std::memory_order_relaxed) +
+           extra_bytes_.load(std::memory_order_relaxed);
   }
 
   // Writer-thread view, for tests.
   const FlowTable& table() const { return table_; }
   size_t live_flows() const { return table_.size() - tombstones_; }
+  size_t flows_with_labels() const { return extras_.size(); }
 
  private:
-  // The class a flow is counted in, for flows in a class: 8 bytes each,
-  // kept apart from FlowRecord so flows without a class cost nothing.
-  struct ClassRecord {
+  // The labels a flow may carry beyond its FlowRecord.
+  struct Labels {
+    uint8_t cls = kNoClass;
+    uint8_t policy = kPolicyDefault;  // PolicyAttributor index
+    uint8_t helper = kNoHelper;
+    bool empty() const {
+      return cls == kNoClass && policy == kPolicyDefault && helper == kNoHelper;
+    }
+    bool operator==(const Labels&) const = default;
+  };
+  // Stored only for flows that have a label: 12 bytes each, apart from
+  // FlowRecord, so a table of flows without classes, non-default policies
+  // or helpers costs nothing more.
+  struct ExtraRecord {
     uint32_t id;
     uint16_t tag;
     uint8_t meta;  // kUsed
-    uint8_t cls;   // index into classifier_
+    uint8_t cls;
+    uint8_t policy;
+    uint8_t helper;
+    uint16_t unused;
     static constexpr uint8_t kUsed = 0x80;
   };
 
-  void Count(const FlowRecord& r, uint8_t cls, int64_t d);
-  uint8_t ClassOf(const FlowRecord& r);
-  void SetClassOf(const FlowRecord& r, uint8_t old_cls, uint8_t cls);
+  void Count(const FlowRecord& r, const Labels& l, int64_t d);
+  Labels LabelsOf(const FlowRecord& r);
+  void SetLabels(const FlowRecord& r, const Labels& old, const Labels& now);
+  // Takes a flow out of the table's counts for good (DESTROY, sweep).
+  void Forget(const FlowRecord& r);
+  uint8_t HelperIndex(const char* name);
+  CounterShard::LabelBlock* PolicyBlock(uint8_t index);
   void Publish();
-  // Sets a record's labels from a message, moving its count between buckets.
-  // Returns the flow's class (kNoClass for none).
-  uint8_t Relabel(FlowRecord* r, const CtMessage& m, bool counted,
-                  uint32_t now_s, bool count_transition);
+  // Sets a record's labels from a message, moving its count between
+  // buckets. Returns the flow's labels.
+  Labels Relabel(FlowRecord* r, const CtMessage& m, bool counted,
+                 uint32_t now_s, bool from_event);
 
   CounterShard* counters_;
   FlowTable table_;
+  OpenTable<ExtraRecord> extras_;
   std::shared_ptr<const FlowClassifier> classifier_;     // null: no classes
-  std::vector<CounterShard::ClassBlock*> class_blocks_;  // by class index
-  OpenTable<ClassRecord> classes_;
+  std::vector<CounterShard::LabelBlock*> class_blocks_;  // by class index
+  PolicyAttributor attributor_;
+  std::vector<CounterShard::LabelBlock*> policy_blocks_;  // by index
+  std::vector<CounterShard::LabelBlock*> helper_blocks_;  // by index
   bool dumping_ = false;
   uint8_t gen_ = 0;
   size_t tombstones_ = 0;
   std::atomic<int64_t> table_entries_{0};
   std::atomic<int64_t> table_bytes_{0};
+  std::atomic<int64_t> extra_bytes_{0};
 };
 
 }  // namespace ctcollect

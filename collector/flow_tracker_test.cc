@@ -324,22 +324,26 @@ class FlowTrackerClassTest : public FlowTrackerTest {
   std::map<std::pair<Proto, int>, int64_t> ClassGauges(
       const std::string& cls) const {
     std::map<std::pair<Proto, int>, int64_t> out;
-    counters_.ForEachClass([&](const CounterShard::ClassBlock& b) {
-      if (b.name != cls) return;
-      for (int i = 0; i < kNumProtos * kMaxStates; ++i) {
-        if (b.entries[i].Get() != 0) {
-          out[{static_cast<Proto>(i / kMaxStates), i % kMaxStates}] =
-              b.entries[i].Get();
-        }
-      }
-    });
+    counters_.ForEachBlock(
+        CounterShard::LabelKind::kClass,
+        [&](const CounterShard::LabelBlock& b) {
+          if (b.name != cls) return;
+          for (int i = 0; i < kNumProtos * kMaxStates; ++i) {
+            if (b.entries[i].Get() != 0) {
+              out[{static_cast<Proto>(i / kMaxStates), i % kMaxStates}] =
+                  b.entries[i].Get();
+            }
+          }
+        });
     return out;
   }
   int64_t ClassFlows(const std::string& cls, Proto p) const {
     int64_t v = -1;
-    counters_.ForEachClass([&](const CounterShard::ClassBlock& b) {
-      if (b.name == cls) v = b.flows[static_cast<int>(p)].Get();
-    });
+    counters_.ForEachBlock(CounterShard::LabelKind::kClass,
+                           [&](const CounterShard::LabelBlock& b) {
+                             if (b.name == cls)
+                               v = b.flows[static_cast<int>(p)].Get();
+                           });
     return v;
   }
   static CtMessage Web(EventType t, uint32_t id, int state, uint16_t dport) {

@@ -1,8 +1,8 @@
 #include "collector/netns.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>

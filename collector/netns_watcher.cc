@@ -174,15 +174,36 @@ void NetnsWatcher::SetClassifier(
   Wake();
 }
 
-bool NetnsWatcher::TakeClassifier() {
-  if (!classifier_changed_.exchange(false)) return false;
-  std::shared_ptr<const FlowClassifier> c;
+void NetnsWatcher::SetPolicySelectors(std::vector<PolicySelector> selectors) {
   {
     std::lock_guard<std::mutex> lock(classifier_mu_);
-    c = std::move(new_classifier_);
+    new_selectors_ = std::move(selectors);
   }
-  tracker_.SetClassifier(std::move(c));
-  return true;
+  selectors_changed_.store(true);
+  Wake();
+}
+
+bool NetnsWatcher::TakeConfigChanges() {
+  bool took = false;
+  if (classifier_changed_.exchange(false)) {
+    std::shared_ptr<const FlowClassifier> c;
+    {
+      std::lock_guard<std::mutex> lock(classifier_mu_);
+      c = std::move(new_classifier_);
+    }
+    tracker_.SetClassifier(std::move(c));
+    took = true;
+  }
+  if (selectors_changed_.exchange(false)) {
+    std::vector<PolicySelector> sel;
+    {
+      std::lock_guard<std::mutex> lock(classifier_mu_);
+      sel = std::move(new_selectors_);
+    }
+    tracker_.SetPolicySelectors(sel);
+    took = true;
+  }
+  return took;
 }
 
 void NetnsWatcher::RequestResync() {
@@ -197,7 +218,7 @@ uint32_t NetnsWatcher::NowSeconds() const {
 }
 
 void NetnsWatcher::Run() {
-  TakeClassifier();
+  TakeConfigChanges();
   StartDump(ResyncReason::kStartup);
   for (;;) {
     // Wake at least once a second, so the heartbeat shows the thread is
@@ -234,7 +255,7 @@ void NetnsWatcher::Run() {
     int got = DrainEvents(64);
     if (tracker_.dumping() && (fds[2].revents & POLLIN)) ApplyDumpBatches(8);
     if (!tracker_.dumping()) {
-      if (TakeClassifier()) {
+      if (TakeConfigChanges()) {
         // Flows join their new classes as the dump reports them.
         resync_pending_ = true;
         pending_reason_ = ResyncReason::kRequest;
@@ -344,6 +365,7 @@ void NetnsWatcher::RefreshPolicies() {
     }
     last_policy_errors_ = errors;
   }
+  tracker_.SetPolicies(result->policies);
   std::lock_guard<std::mutex> lock(policies_mu_);
   policies_ = std::move(result);
 }
@@ -508,23 +530,29 @@ void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
       out->policies_up = policies_->errors.empty();
     }
   }
-  counters_.ForEachClass([&](const CounterShard::ClassBlock& b) {
-    ClassSample c;
-    c.name = b.name;
-    for (int p = 0; p < kNumProtos; ++p) {
-      c.flows[p] = b.flows[p].Get();
-      for (int st = 0; st < kMaxStates; ++st) {
-        int i = p * kMaxStates + st;
-        c.seen[p][st] = b.seen[i].load(std::memory_order_relaxed);
-        c.entries[p][st] = b.entries[i].Get();
+  using LabelKind = CounterShard::LabelKind;
+  auto collect = [&](LabelKind kind, std::vector<LabelSample>* into) {
+    counters_.ForEachBlock(kind, [&](const CounterShard::LabelBlock& b) {
+      LabelSample c;
+      c.name = b.name;
+      for (int p = 0; p < kNumProtos; ++p) {
+        c.flows[p] = b.flows[p].Get();
+        for (int st = 0; st < kMaxStates; ++st) {
+          int i = p * kMaxStates + st;
+          c.seen[p][st] = b.seen[i].load(std::memory_order_relaxed);
+          c.entries[p][st] = b.entries[i].Get();
+        }
       }
-    }
-    out->classes.push_back(std::move(c));
-  });
-  std::sort(out->classes.begin(), out->classes.end(),
-            [](const ClassSample& a, const ClassSample& b) {
-              return a.name < b.name;
-            });
+      into->push_back(std::move(c));
+    });
+    std::sort(into->begin(), into->end(),
+              [](const LabelSample& a, const LabelSample& b) {
+                return a.name < b.name;
+              });
+  };
+  collect(LabelKind::kClass, &out->classes);
+  collect(LabelKind::kPolicy, &out->policy_entries);
+  collect(LabelKind::kHelper, &out->helpers);
   out->flows_added = counters_.flows_added().Get();
   out->flows_updated = counters_.flows_updated().Get();
   out->flows_removed = counters_.flows_removed().Get();

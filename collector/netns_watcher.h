@@ -56,6 +56,8 @@ class NetnsWatcher {
   // Replaces the flow classes (a config reload): the ingest thread takes
   // them between dumps and resyncs, after which the class gauges are exact.
   void SetClassifier(std::shared_ptr<const FlowClassifier> classifier);
+  // Replaces the operator's timeout policy selectors (config reload).
+  void SetPolicySelectors(std::vector<PolicySelector> selectors);
   // The interval between periodic resyncs, from the next one on.
   void SetResyncInterval(std::chrono::milliseconds interval) {
     resync_interval_ms_.store(interval.count());
@@ -80,9 +82,9 @@ class NetnsWatcher {
   int DrainEvents(int max_batches);
   void HandleEventDatagram(const uint8_t* data, size_t len);
   void OnOverrun();
-  // Takes a classifier SetClassifier left, if any (ingest thread, between
-  // dumps); returns whether it did.
-  bool TakeClassifier();
+  // Takes the classifier and selectors SetClassifier / SetPolicySelectors
+  // left, if any (ingest thread, between dumps); returns whether it did.
+  bool TakeConfigChanges();
   void StartDump(ResyncReason reason);
   // Reads the namespace's timeout policies (at every resync).
   void RefreshPolicies();
@@ -105,7 +107,9 @@ class NetnsWatcher {
   std::atomic<int64_t> resync_interval_ms_;
   std::mutex classifier_mu_;
   std::shared_ptr<const FlowClassifier> new_classifier_;  // classifier_mu_
+  std::vector<PolicySelector> new_selectors_;             // classifier_mu_
   std::atomic<bool> classifier_changed_{false};
+  std::atomic<bool> selectors_changed_{false};
   mutable std::mutex policies_mu_;
   std::shared_ptr<const PolicyQueryResult> policies_;  // policies_mu_
   std::string last_policy_errors_;                     // ingest thread

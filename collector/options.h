@@ -14,6 +14,7 @@
 
 #include "collector/flow_class.h"
 #include "collector/log.h"
+#include "collector/policy_attribution.h"
 
 namespace ctcollect {
 
@@ -38,6 +39,8 @@ struct DaemonOptions {
   // From the config file only (flow_classes:).
   std::vector<FlowClass> flow_classes;
   int max_flow_classes = kDefaultMaxFlowClasses;
+  // timeout_policies: selectors (flow fields -> the policy they run under).
+  std::vector<PolicySelector> policy_selectors;
   bool show_version = false;
   bool show_help = false;
 };

@@ -29,12 +29,15 @@ struct TransitionSample {
   int64_t value;
 };
 
-// The counters of one flow class (conntrack_class_*).
-struct ClassSample {
+// The counters of one value of a label: a flow class (conntrack_class_*),
+// a timeout policy (conntrack_policy_*), a helper (conntrack_helper_*).
+struct LabelSample {
   std::string name;
   int64_t entries[kNumProtos][kMaxStates] = {};
   bool seen[kNumProtos][kMaxStates] = {};  // series that ever held a flow
-  int64_t flows[kNumProtos] = {};          // NEW events
+  // Flows by protocol: started (NEW events) for classes and helpers,
+  // ended for policies (known best at the end).
+  int64_t flows[kNumProtos] = {};
 };
 
 struct NetnsSnapshot {
@@ -43,7 +46,7 @@ struct NetnsSnapshot {
   bool events_up = false;
   bool dump_up = false;
   bool kernel_stats_up = false;
-  bool policies_up = false;  // every policy source answered
+  bool policies_up = false;                // every policy source answered
   std::vector<TimeoutPolicy> policies;     // defaults first
   std::vector<std::string> policy_errors;  // why a source is missing
   std::vector<EntriesSample> entries;
@@ -53,7 +56,9 @@ struct NetnsSnapshot {
   int64_t flow_bytes[kNumFamilies][kNumProtos][2] = {};
   int64_t flow_packets[kNumFamilies][kNumProtos][2] = {};
   int64_t status_entries[kNumFlowStatus] = {};
-  std::vector<ClassSample> classes;  // by name
+  std::vector<LabelSample> classes;         // by name
+  std::vector<LabelSample> policy_entries;  // by name
+  std::vector<LabelSample> helpers;         // by name
   // Non-cumulative per bucket, the last one above every bound.
   int64_t flow_duration_buckets[kNumFamilies][kNumProtos]
                                [kNumDurationBounds + 1] = {};

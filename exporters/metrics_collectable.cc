@@ -84,6 +84,59 @@ void AddDirectional(std::vector<MetricFamily>* out, const Snapshot& s,
   }
 }
 
+// The entries gauge and flows counter of a label (class, policy, helper):
+// entries by protocol and state (or summed when !by_state), flows by
+// protocol, for the series that ever held a flow.
+void AddLabelFamilies(std::vector<MetricFamily>* out, const Snapshot& s,
+                      std::vector<LabelSample> NetnsSnapshot::*field,
+                      const std::string& label, std::string entries_name,
+                      std::string entries_help, std::string flows_name,
+                      std::string flows_help, bool by_state) {
+  MetricFamily& e = AddFamily(out, std::move(entries_name),
+                              std::move(entries_help), MetricType::Gauge);
+  for (const auto& ns : s.netns) {
+    for (const auto& c : ns.*field) {
+      int64_t sum = 0;
+      bool any = false;
+      for (int p = 0; p < kNumProtos; ++p) {
+        Proto proto = static_cast<Proto>(p);
+        for (int st = 0; st < kMaxStates; ++st) {
+          if (!c.seen[p][st]) continue;
+          any = true;
+          sum += c.entries[p][st];
+          if (!by_state) continue;
+          AddSample(&e,
+                    {{"netns", ns.netns},
+                     {label, c.name},
+                     {"protocol", S(ProtoName(proto))},
+                     {"state", S(StateName(proto, static_cast<uint8_t>(st)))}},
+                    static_cast<double>(c.entries[p][st]));
+        }
+      }
+      if (!by_state && any) {
+        AddSample(&e, {{"netns", ns.netns}, {label, c.name}},
+                  static_cast<double>(sum));
+      }
+    }
+  }
+  MetricFamily& f = AddFamily(out, std::move(flows_name), std::move(flows_help),
+                              MetricType::Counter);
+  for (const auto& ns : s.netns) {
+    for (const auto& c : ns.*field) {
+      for (int p = 0; p < kNumProtos; ++p) {
+        bool seen = c.flows[p] != 0;
+        for (int st = 0; st < kMaxStates && !seen; ++st) seen = c.seen[p][st];
+        if (!seen) continue;
+        AddSample(&f,
+                  {{"netns", ns.netns},
+                   {label, c.name},
+                   {"protocol", S(ProtoName(static_cast<Proto>(p)))}},
+                  static_cast<double>(c.flows[p]));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<MetricFamily> MetricsCollectable::Collect() const {
@@ -207,51 +260,31 @@ std::vector<MetricFamily> MetricsCollectable::Render(
     }
   }
 
-  // --- operator-defined flow classes (config file, flow_classes:) ---
-  {
-    MetricFamily& f = AddFamily(
-        &out, "conntrack_class_entries",
-        "Tracked flows in each flow class of the config file, by protocol "
-        "and state (a flow is in the first class that matches it).",
-        MetricType::Gauge);
-    for (const auto& ns : s.netns) {
-      for (const auto& c : ns.classes) {
-        for (int p = 0; p < kNumProtos; ++p) {
-          Proto proto = static_cast<Proto>(p);
-          for (int st = 0; st < kMaxStates; ++st) {
-            if (!c.seen[p][st]) continue;
-            AddSample(
-                &f,
-                {{"netns", ns.netns},
-                 {"class", c.name},
-                 {"protocol", S(ProtoName(proto))},
-                 {"state", S(StateName(proto, static_cast<uint8_t>(st)))}},
-                static_cast<double>(c.entries[p][st]));
-          }
-        }
-      }
-    }
-  }
-  {
-    MetricFamily& f = AddFamily(
-        &out, "conntrack_class_flows_total",
-        "Flows that started (NEW events) in each flow class, by protocol.",
-        MetricType::Counter);
-    for (const auto& ns : s.netns) {
-      for (const auto& c : ns.classes) {
-        for (int p = 0; p < kNumProtos; ++p) {
-          bool seen = c.flows[p] != 0;
-          for (int st = 0; st < kMaxStates && !seen; ++st) seen = c.seen[p][st];
-          if (!seen) continue;
-          AddSample(&f,
-                    {{"netns", ns.netns},
-                     {"class", c.name},
-                     {"protocol", S(ProtoName(static_cast<Proto>(p)))}},
-                    static_cast<double>(c.flows[p]));
-        }
-      }
-    }
-  }
+  // --- flow classes (config file), timeout policies, helpers ---
+  AddLabelFamilies(&out, s, &NetnsSnapshot::classes, "class",
+                   "conntrack_class_entries",
+                   "Tracked flows in each flow class of the config file, by "
+                   "protocol and state (a flow is in the first class that "
+                   "matches it).",
+                   "conntrack_class_flows_total",
+                   "Flows that started (NEW events) in each flow class, by "
+                   "protocol.",
+                   /*by_state=*/true);
+  AddLabelFamilies(&out, s, &NetnsSnapshot::policy_entries, "policy",
+                   "conntrack_policy_entries",
+                   "Tracked flows by the timeout policy they run under "
+                   "(config selectors, else inferred from the timeouts the "
+                   "kernel reports; unknown when that is ambiguous).",
+                   "conntrack_policy_flows_total",
+                   "Flows that ended, by the timeout policy they ran under.",
+                   /*by_state=*/true);
+  AddLabelFamilies(&out, s, &NetnsSnapshot::helpers, "helper",
+                   "conntrack_helper_entries",
+                   "Tracked flows owned by each conntrack helper (ftp, sip, "
+                   "...).",
+                   "conntrack_helper_flows_total",
+                   "Flows that started (NEW events) with each helper.",
+                   /*by_state=*/false);
 
   // --- flows that ended (DESTROY events; needs nf_conntrack_acct and
   // nf_conntrack_timestamp). Only family/protocol pairs seen so far. ---

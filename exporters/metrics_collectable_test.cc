@@ -33,12 +33,24 @@ Snapshot Fixture() {
   ns.resyncs[static_cast<int>(ResyncReason::kStartup)] = 1;
   ns.table_entries = 7;
   ns.table_bytes = 16384;
-  ClassSample c;
+  LabelSample c;
   c.name = "postgres";
   c.seen[static_cast<int>(Proto::kTcp)][3] = true;
   c.entries[static_cast<int>(Proto::kTcp)][3] = 6;
   c.flows[static_cast<int>(Proto::kTcp)] = 9;
   ns.classes.push_back(c);
+  c.name = "default";
+  ns.policy_entries.push_back(c);
+  c.name = "ftp";
+  ns.helpers.push_back(c);
+  TimeoutPolicy p;
+  p.name = "default";
+  p.l3proto = 2;
+  p.l4proto = 6;
+  p.count = 11;
+  p.values[2] = 432000;
+  p.set = 1u << 2;
+  ns.policies.push_back(p);
   s.netns.push_back(ns);
   return s;
 }
@@ -85,6 +97,11 @@ TEST(MetricsCollectable, RendersTheCatalogue) {
            "protocol=\"tcp\",state=\"ESTABLISHED\"} 6",
            "conntrack_class_flows_total{netns=\"blue\",class=\"postgres\","
            "protocol=\"tcp\"} 9",
+           "conntrack_policy_entries{netns=\"blue\",policy=\"default\","
+           "protocol=\"tcp\",state=\"ESTABLISHED\"} 6",
+           "conntrack_helper_entries{netns=\"blue\",helper=\"ftp\"} 6",
+           "conntrack_timeout_policy_seconds{netns=\"blue\",policy=\"default\","
+           "family=\"ipv4\",protocol=\"tcp\",state=\"ESTABLISHED\"} 432000",
            "# TYPE conntrack_flow_duration_seconds histogram",
            "# TYPE conntrack_entries gauge",
            "# TYPE conntrack_events_total counter",

@@ -38,14 +38,6 @@ class ConfigFile {
   std::string dir_, path_;
 };
 
-// How many flows `conntrack -L <filter>` lists in `ns`.
-int64_t KernelListed(const TestNetns& ns, const std::string& filter) {
-  CommandResult r = ns.RunSplit("conntrack -L " + filter + " 2>/dev/null");
-  int64_t n = 0;
-  for (char c : r.out) n += c == '\n';
-  return n;
-}
-
 double ClassEntries(const Daemon& d, const std::string& netns,
                     const std::string& cls, const Labels& extra = {}) {
   Labels match = extra;
@@ -67,30 +59,6 @@ bool ClassEqualsKernel(const Daemon& d, const std::string& netns,
     if (*got == static_cast<double>(*want)) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   } while (std::chrono::steady_clock::now() < deadline);
-  return false;
-}
-
-// A real TCP connection on the namespace's loopback to `port`, held for
-// `hold` seconds in the background; returns once the kernel tracks it.
-bool HoldTcpConnection(const TestNetns& ns, int port, double hold) {
-  std::string p = std::to_string(port), h = std::to_string(hold);
-  ns.Run(
-      "(python3 -c \"import socket,threading,time\n"
-      "s=socket.socket(); s.bind(('127.0.0.1'," +
-      p +
-      ")); s.listen()\n"
-      "def srv():\n  c,_=s.accept(); time.sleep(" +
-      h +
-      "); c.close()\n"
-      "t=threading.Thread(target=srv); t.start()\n"
-      "c=socket.create_connection(('127.0.0.1'," +
-      p +
-      "))\n"
-      "t.join(); c.close()\") >/dev/null 2>&1 &");
-  for (int i = 0; i < 50; ++i) {
-    if (KernelListed(ns, "-p tcp --dport " + p) == 1) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
   return false;
 }
 

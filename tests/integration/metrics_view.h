@@ -30,6 +30,17 @@ bool WaitUntilEqualsKernel(const Daemon& d, const TestNetns& ns,
 // HTTP status (0 if none) and the body.
 int RealHttpExchange(const TestNetns& ns, int port, std::string* body);
 
+// How many flows `conntrack -L <filter>` lists in `ns`.
+int64_t KernelListed(const TestNetns& ns, const std::string& filter);
+
+// A real TCP connection on the namespace's loopback to `port`, held open
+// for `hold` seconds in the background; returns once the kernel tracks it.
+bool HoldTcpConnection(const TestNetns& ns, int port, double hold);
+
+// A real UDP query to `port` on the namespace's loopback and its answer;
+// returns once the kernel tracks the flow.
+bool UdpExchange(const TestNetns& ns, int port);
+
 // Injects flows with ctinject inside `ns`; its output (stdout and stderr).
 CommandResult CtInject(const TestNetns& ns, const std::string& args);
 
