@@ -127,13 +127,12 @@ timeout_policies:
   EXPECT_EQ(o.policy_selectors[0].policy, "webpol");
   EXPECT_EQ(o.policy_selectors[0].match.dport->lo, 7301);
   EXPECT_EQ(o.policy_selectors[1].policy, "inet/ctp/fast");
-  std::string e = ErrorOf(
-      "timeout_policies:\n  selectors:\n    - {protocol: tcp}\n");
+  std::string e =
+      ErrorOf("timeout_policies:\n  selectors:\n    - {protocol: tcp}\n");
   EXPECT_NE(e.find("policy: the timeout policy's name is required"),
             std::string::npos)
       << e;
-  e = ErrorOf(
-      "timeout_policies:\n  selectors:\n    - {policy: a, dport: x}\n");
+  e = ErrorOf("timeout_policies:\n  selectors:\n    - {policy: a, dport: x}\n");
   EXPECT_NE(e.find("timeout_policies.selectors[0]: dport"), std::string::npos)
       << e;
   e = ErrorOf("timeout_policies:\n  selector: []\n");

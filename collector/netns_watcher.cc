@@ -14,14 +14,16 @@
 #include <cstdio>
 
 #include "collector/ct_message.h"
+#include "collector/netlink_request.h"
 #include "collector/nl_attr.h"
 
 namespace ctcollect {
 namespace {
 
-constexpr uint32_t kEventGroups = NF_NETLINK_CONNTRACK_NEW |
-                                  NF_NETLINK_CONNTRACK_UPDATE |
-                                  NF_NETLINK_CONNTRACK_DESTROY;
+constexpr uint32_t kEventGroups =
+    NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_UPDATE |
+    NF_NETLINK_CONNTRACK_DESTROY | NF_NETLINK_CONNTRACK_EXP_NEW |
+    NF_NETLINK_CONNTRACK_EXP_DESTROY;
 // When a drain found a full batch the stream is busy: wait this long before
 // polling again so the next wake-up reads many events instead of one.
 constexpr auto kBusyNap = std::chrono::microseconds(500);
@@ -312,6 +314,15 @@ void NetnsWatcher::HandleEventDatagram(const uint8_t* data, size_t len) {
   const uint32_t now = NowSeconds();
   ForEachMsg(data, len, [&](const nlmsghdr* nlh) {
     if (nlh->nlmsg_type < NLMSG_MIN_TYPE) return true;
+    if (NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_CTNETLINK_EXP) {
+      if (auto e = ParseExpMessage(nlh)) {
+        expectations_.Apply(*e, /*event=*/true);
+      } else {
+        counters_.parse_errors().Add(1);
+        parse_log_.Log(where_ + ": dropped a malformed expectation event");
+      }
+      return true;
+    }
     if (auto m = ParseCtMessage(nlh)) {
       tracker_.ApplyEvent(*m, now);
     } else {
@@ -370,8 +381,35 @@ void NetnsWatcher::RefreshPolicies() {
   policies_ = std::move(result);
 }
 
+void NetnsWatcher::RefreshExpectations() {
+  static thread_local uint32_t seq = 5000;
+  alignas(nlmsghdr) uint8_t req[64];
+  BuildExpDump(req, ++seq);
+  std::vector<ExpMessage> dumped;
+  bool bad = false;
+  std::error_code ec;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    ec = NetlinkRequest(stats_.get(), reinterpret_cast<nlmsghdr*>(req),
+                        [&](const nlmsghdr* nlh) {
+                          auto e = ParseExpMessage(nlh);
+                          if (e) dumped.push_back(*e);
+                          bad |= !e;
+                          return true;  // skip what is not ours
+                        });
+  }
+  if (bad) counters_.parse_errors().Add(1);
+  if (ec) {
+    expectations_up_.store(false);
+    return;
+  }
+  expectations_up_.store(true);
+  expectations_.ReplaceWith(dumped);
+}
+
 void NetnsWatcher::StartDump(ResyncReason reason) {
   RefreshPolicies();
+  RefreshExpectations();
   resync_pending_ = false;
   pending_reason_ = ResyncReason::kInterval;
   next_resync_ = std::chrono::steady_clock::now() +
@@ -553,6 +591,8 @@ void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
   collect(LabelKind::kClass, &out->classes);
   collect(LabelKind::kPolicy, &out->policy_entries);
   collect(LabelKind::kHelper, &out->helpers);
+  out->expectations = expectations_.Read();
+  out->expectations_up = expectations_up_.load();
   out->flows_added = counters_.flows_added().Get();
   out->flows_updated = counters_.flows_updated().Get();
   out->flows_removed = counters_.flows_removed().Get();
@@ -571,6 +611,15 @@ void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
     std::lock_guard<std::mutex> lock(stats_mu_);
     out->kernel = KernelStats{};
     out->kernel_stats_up = !QueryKernelStats(stats_.get(), &out->kernel);
+    static thread_local uint32_t seq = 7000;
+    alignas(nlmsghdr) uint8_t req[64];
+    BuildExpStatsCpuRequest(req, ++seq);
+    out->exp_stats = ExpStats{};
+    out->exp_stats_up =
+        !NetlinkRequest(stats_.get(), reinterpret_cast<nlmsghdr*>(req),
+                        [&](const nlmsghdr* nlh) {
+                          return ParseExpStatsMessage(nlh, &out->exp_stats);
+                        });
   }
 }
 

@@ -22,6 +22,7 @@
 
 #include "collector/counter_shard.h"
 #include "collector/dump_reader.h"
+#include "collector/expectation.h"
 #include "collector/flow_tracker.h"
 #include "collector/kernel_stats.h"
 #include "collector/log.h"
@@ -88,6 +89,8 @@ class NetnsWatcher {
   void StartDump(ResyncReason reason);
   // Reads the namespace's timeout policies (at every resync).
   void RefreshPolicies();
+  // Replaces the expectation set with a dump (at every resync).
+  void RefreshExpectations();
   // Applies at most `max` batches the dump reader has ready.
   void ApplyDumpBatches(size_t max);
   void FinishDump(bool complete);
@@ -113,6 +116,8 @@ class NetnsWatcher {
   mutable std::mutex policies_mu_;
   std::shared_ptr<const PolicyQueryResult> policies_;  // policies_mu_
   std::string last_policy_errors_;                     // ingest thread
+  ExpectationTable expectations_;
+  std::atomic<bool> expectations_up_{false};
 
   CounterShard counters_;
   FlowTracker tracker_{&counters_};

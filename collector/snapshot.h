@@ -4,11 +4,13 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "collector/counter_shard.h"
 #include "collector/ct_labels.h"
+#include "collector/expectation.h"
 #include "collector/kernel_stats.h"
 #include "collector/timeout_policy.h"
 
@@ -59,6 +61,12 @@ struct NetnsSnapshot {
   std::vector<LabelSample> classes;         // by name
   std::vector<LabelSample> policy_entries;  // by name
   std::vector<LabelSample> helpers;         // by name
+  // Expectations by helper name ("" for none), and the kernel's per-CPU
+  // expectation statistics.
+  std::map<std::string, ExpectationTable::HelperCounts> expectations;
+  bool expectations_up = false;
+  ExpStats exp_stats;
+  bool exp_stats_up = false;
   // Non-cumulative per bucket, the last one above every bound.
   int64_t flow_duration_buckets[kNumFamilies][kNumProtos]
                                [kNumDurationBounds + 1] = {};

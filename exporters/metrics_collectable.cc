@@ -286,6 +286,47 @@ std::vector<MetricFamily> MetricsCollectable::Render(
                    "Flows that started (NEW events) with each helper.",
                    /*by_state=*/false);
 
+  // --- expectations (set up by helpers for related connections) ---
+  {
+    MetricFamily& f = AddFamily(
+        &out, "conntrack_expectations",
+        "Expectations in the kernel table, by the helper that set them up.",
+        MetricType::Gauge);
+    MetricFamily& ev =
+        AddFamily(&out, "conntrack_expectation_events_total",
+                  "Expectation events (type new or destroy), by helper.",
+                  MetricType::Counter);
+    for (const auto& ns : s.netns) {
+      for (const auto& [helper, c] : ns.expectations) {
+        AddSample(&f, {{"netns", ns.netns}, {"helper", helper}},
+                  static_cast<double>(c.current));
+        AddSample(&ev,
+                  {{"netns", ns.netns}, {"type", "new"}, {"helper", helper}},
+                  static_cast<double>(c.created));
+        AddSample(
+            &ev, {{"netns", ns.netns}, {"type", "destroy"}, {"helper", helper}},
+            static_cast<double>(c.destroyed));
+      }
+    }
+    const std::pair<const char*, uint64_t ExpStats::*> kExpStats[] = {
+        {"conntrack_kernel_expect_create_total", &ExpStats::created},
+        {"conntrack_kernel_expect_new_total", &ExpStats::matched},
+        {"conntrack_kernel_expect_delete_total", &ExpStats::deleted}};
+    const char* kExpHelp[] = {
+        "Expectations the kernel set up (per-CPU statistics, summed).",
+        "Connections that matched an expectation (per-CPU, summed).",
+        "Expectations the kernel removed (per-CPU, summed)."};
+    for (int i = 0; i < 3; ++i) {
+      MetricFamily& k =
+          AddFamily(&out, kExpStats[i].first, kExpHelp[i], MetricType::Counter);
+      for (const auto& ns : s.netns) {
+        if (!ns.exp_stats_up) continue;
+        AddSample(&k, {{"netns", ns.netns}},
+                  static_cast<double>(ns.exp_stats.*kExpStats[i].second));
+      }
+    }
+  }
+
   // --- flows that ended (DESTROY events; needs nf_conntrack_acct and
   // nf_conntrack_timestamp). Only family/protocol pairs seen so far. ---
   AddDirectional(&out, s, "conntrack_flow_bytes_total",
@@ -422,6 +463,8 @@ std::vector<MetricFamily> MetricsCollectable::Render(
                 ns.kernel_stats_up ? 1 : 0);
       AddSample(&f, {{"netns", ns.netns}, {"source", "timeout_policies"}},
                 ns.policies_up ? 1 : 0);
+      AddSample(&f, {{"netns", ns.netns}, {"source", "expectations"}},
+                ns.expectations_up ? 1 : 0);
     }
   }
   AddSample(&AddFamily(&out, "ctcollect_build_info",

@@ -51,6 +51,9 @@ Snapshot Fixture() {
   p.values[2] = 432000;
   p.set = 1u << 2;
   ns.policies.push_back(p);
+  ns.expectations["ftp"] = {1, 3, 2};
+  ns.exp_stats_up = true;
+  ns.exp_stats.created = 3;
   s.netns.push_back(ns);
   return s;
 }
@@ -102,6 +105,10 @@ TEST(MetricsCollectable, RendersTheCatalogue) {
            "conntrack_helper_entries{netns=\"blue\",helper=\"ftp\"} 6",
            "conntrack_timeout_policy_seconds{netns=\"blue\",policy=\"default\","
            "family=\"ipv4\",protocol=\"tcp\",state=\"ESTABLISHED\"} 432000",
+           "conntrack_expectations{netns=\"blue\",helper=\"ftp\"} 1",
+           "conntrack_expectation_events_total{netns=\"blue\",type=\"new\","
+           "helper=\"ftp\"} 3",
+           "conntrack_kernel_expect_create_total{netns=\"blue\"} 3",
            "# TYPE conntrack_flow_duration_seconds histogram",
            "# TYPE conntrack_entries gauge",
            "# TYPE conntrack_events_total counter",
