@@ -72,6 +72,8 @@ ClientCommand ParseClientCommand(const std::vector<std::string>& a) {
       SetAction(&c, &set, A::kTop, f);
     } else if (f == "stats") {
       SetAction(&c, &set, A::kStatsJson, f);
+    } else if (f == "helpers") {
+      SetAction(&c, &set, A::kHelpers, f);
     } else if (f == "policies") {
       SetAction(&c, &set, A::kPolicies, f);
       if (TakesOptionalWord(a, i)) c.section = a[++i];
@@ -145,14 +147,15 @@ ClientCommand ParseClientCommand(const std::vector<std::string>& a) {
     throw ClientUsageError("-x and -o json exclude each other");
   if ((c.xml || c.json) && c.action != A::kDumpInternal &&
       c.action != A::kDumpExternal && c.action != A::kStatsJson &&
-      c.action != A::kPolicies) {
-    throw ClientUsageError("-x and -o json go with -i, -e or policies");
+      c.action != A::kPolicies && c.action != A::kHelpers) {
+    throw ClientUsageError(
+        "-x and -o json go with -i, -e, policies or helpers");
   }
-  if (c.action == A::kPolicies && c.xml) {
+  if ((c.action == A::kPolicies || c.action == A::kHelpers) && c.xml) {
     throw ClientUsageError("policies prints nfct's format or -o json");
   }
-  if (!c.netns.empty() && c.action != A::kPolicies) {
-    throw ClientUsageError("--netns goes with policies");
+  if (!c.netns.empty() && c.action != A::kPolicies && c.action != A::kHelpers) {
+    throw ClientUsageError("--netns goes with policies or helpers");
   }
   if (c.action == A::kStatsJson && !c.json) {
     throw ClientUsageError("ctcollect stats needs --json");
@@ -197,6 +200,7 @@ std::string ClientUsage() {
        ctcollect top
        ctcollect stats --json
        ctcollect policies [NAME] [--netns NAME] [-o json]
+       ctcollect helpers [--netns NAME] [-o json]
 
 Talks to ctcollectd, as conntrackd's client talks to conntrackd.
 
@@ -232,6 +236,8 @@ Subcommands:
                     format (cttimeout objects first, then nft ct timeout
                     objects as FAMILY/TABLE/NAME, then the defaults);
                     -o json for JSON; --netns NAME picks a namespace
+  helpers           the kernel helpers that own flows or expectations now,
+                    and the user-space helpers (nfnetlink_cthelper)
 )";
 }
 

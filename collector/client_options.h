@@ -33,6 +33,7 @@ struct ClientCommand {
     kTop,            // top
     kStatsJson,      // stats --json
     kPolicies,       // policies [NAME]
+    kHelpers,        // helpers
   };
   Action action = Action::kHelp;
   std::string section;  // -s section ("" = general), -i/-e: ct|expect,

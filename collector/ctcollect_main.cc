@@ -78,6 +78,12 @@ int main(int argc, char** argv) {
       return Run(socket, "stats", {{"format", "json"}});
     case A::kTop:
       return ctcollect::RunTop(socket);
+    case A::kHelpers: {
+      std::map<std::string, std::string> args = {
+          {"format", cmd.json ? "json" : "text"}};
+      if (!cmd.netns.empty()) args["netns"] = cmd.netns;
+      return Run(socket, "helpers", args);
+    }
     case A::kPolicies: {
       std::map<std::string, std::string> args = {
           {"format", cmd.json ? "json" : "nfct"}};

@@ -407,9 +407,31 @@ void NetnsWatcher::RefreshExpectations() {
   expectations_.ReplaceWith(dumped);
 }
 
+void NetnsWatcher::RefreshUserspaceHelpers() {
+  auto helpers = std::make_shared<std::vector<UserspaceHelper>>();
+  std::error_code ec;
+  {
+    std::lock_guard<std::mutex> lock(stats_mu_);
+    ec = QueryUserspaceHelpers(stats_.get(), helpers.get());
+  }
+  std::string error = ec ? ec.message() : "";
+  if (error != last_cthelper_error_ && !error.empty()) {
+    Log(LogLevel::kNotice,
+        where_ +
+            ": user-space helpers (nfnetlink_cthelper) unavailable: " + error +
+            " (kernel without CONFIG_NF_CT_NETLINK_HELPER?); "
+            "ctcollect_source_up{source=\"cthelper\"} is 0");
+  }
+  last_cthelper_error_ = error;
+  std::lock_guard<std::mutex> lock(policies_mu_);
+  userspace_helpers_ = std::move(helpers);
+  cthelper_error_ = error;
+}
+
 void NetnsWatcher::StartDump(ResyncReason reason) {
   RefreshPolicies();
   RefreshExpectations();
+  RefreshUserspaceHelpers();
   resync_pending_ = false;
   pending_reason_ = ResyncReason::kInterval;
   next_resync_ = std::chrono::steady_clock::now() +
@@ -567,6 +589,9 @@ void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
       out->policy_errors = policies_->errors;
       out->policies_up = policies_->errors.empty();
     }
+    if (userspace_helpers_) out->userspace_helpers = *userspace_helpers_;
+    out->cthelper_up = userspace_helpers_ != nullptr && cthelper_error_.empty();
+    out->cthelper_error = cthelper_error_;
   }
   using LabelKind = CounterShard::LabelKind;
   auto collect = [&](LabelKind kind, std::vector<LabelSample>* into) {

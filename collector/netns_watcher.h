@@ -30,6 +30,7 @@
 #include "collector/netns.h"
 #include "collector/snapshot.h"
 #include "collector/timeout_policy.h"
+#include "collector/userspace_helper.h"
 
 namespace ctcollect {
 
@@ -91,6 +92,8 @@ class NetnsWatcher {
   void RefreshPolicies();
   // Replaces the expectation set with a dump (at every resync).
   void RefreshExpectations();
+  // Reads the user-space helpers (nfnetlink_cthelper), at every resync.
+  void RefreshUserspaceHelpers();
   // Applies at most `max` batches the dump reader has ready.
   void ApplyDumpBatches(size_t max);
   void FinishDump(bool complete);
@@ -116,6 +119,10 @@ class NetnsWatcher {
   mutable std::mutex policies_mu_;
   std::shared_ptr<const PolicyQueryResult> policies_;  // policies_mu_
   std::string last_policy_errors_;                     // ingest thread
+  std::shared_ptr<const std::vector<UserspaceHelper>>
+      userspace_helpers_;            // policies_mu_
+  std::string cthelper_error_;       // policies_mu_
+  std::string last_cthelper_error_;  // ingest thread
   ExpectationTable expectations_;
   std::atomic<bool> expectations_up_{false};
 

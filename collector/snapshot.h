@@ -13,6 +13,7 @@
 #include "collector/expectation.h"
 #include "collector/kernel_stats.h"
 #include "collector/timeout_policy.h"
+#include "collector/userspace_helper.h"
 
 namespace ctcollect {
 
@@ -67,6 +68,9 @@ struct NetnsSnapshot {
   bool expectations_up = false;
   ExpStats exp_stats;
   bool exp_stats_up = false;
+  std::vector<UserspaceHelper> userspace_helpers;  // nfnetlink_cthelper
+  bool cthelper_up = false;
+  std::string cthelper_error;  // why it is unavailable
   // Non-cumulative per bucket, the last one above every bound.
   int64_t flow_duration_buckets[kNumFamilies][kNumProtos]
                                [kNumDurationBounds + 1] = {};

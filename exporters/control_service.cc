@@ -10,6 +10,7 @@
 #include "collector/version.h"
 #include "exporters/conntrackd_format.h"
 #include "exporters/flow_stream.h"
+#include "exporters/helper_format.h"
 #include "exporters/policy_format.h"
 #include "exporters/stats_json.h"
 
@@ -249,6 +250,25 @@ void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
     }
     out->Write(NativeStatusLine(200, "OK"));
     out->Write(text);
+  } else if (v == "helpers") {
+    std::string format = arg("format");
+    if (format != "" && format != "text" && format != "json") {
+      out->Write(NativeStatusLine(400, "helpers: format must be text or json"));
+      return;
+    }
+    std::string netns = arg("netns");
+    if (!netns.empty() && !Watches(netns)) {
+      out->Write(
+          NativeStatusLine(404, "helpers: no watched netns \"" + netns + "\""));
+      return;
+    }
+    Snapshot snap = collector_->TakeSnapshot();
+    out->Write(NativeStatusLine(200, "OK"));
+    for (const auto& n : snap.netns) {
+      if (!netns.empty() && n.netns != netns) continue;
+      out->Write(format == "json" ? HelpersJson(n) : HelpersText(n));
+      if (netns.empty()) break;  // the first watched namespace
+    }
   } else if (v == "resync") {
     collector_->RequestResync();
     out->Write(NativeStatusLine(200, "OK"));

@@ -327,6 +327,35 @@ std::vector<MetricFamily> MetricsCollectable::Render(
     }
   }
 
+  // --- user-space helpers (nfnetlink_cthelper) ---
+  {
+    MetricFamily& f = AddFamily(
+        &out, "conntrack_userspace_helper_info",
+        "User-space conntrack helpers registered through nfnetlink_cthelper, "
+        "one series per expectation policy; always 1.",
+        MetricType::Gauge);
+    for (const auto& ns : s.netns) {
+      for (const auto& h : ns.userspace_helpers) {
+        for (const auto& p : h.policies) {
+          AddSample(
+              &f,
+              {{"netns", ns.netns},
+               {"helper", h.name},
+               {"family", h.l3proto == 2    ? "ipv4"
+                          : h.l3proto == 10 ? "ipv6"
+                                            : std::to_string(h.l3proto)},
+               {"protocol", S(ProtoName(ProtoFromNumber(h.l4proto)))},
+               {"queue", std::to_string(h.queue)},
+               {"status", h.enabled ? "enabled" : "disabled"},
+               {"policy", p.name},
+               {"expect_max", std::to_string(p.expect_max)},
+               {"expect_timeout_seconds", std::to_string(p.expect_timeout)}},
+              1);
+        }
+      }
+    }
+  }
+
   // --- flows that ended (DESTROY events; needs nf_conntrack_acct and
   // nf_conntrack_timestamp). Only family/protocol pairs seen so far. ---
   AddDirectional(&out, s, "conntrack_flow_bytes_total",
@@ -465,6 +494,8 @@ std::vector<MetricFamily> MetricsCollectable::Render(
                 ns.policies_up ? 1 : 0);
       AddSample(&f, {{"netns", ns.netns}, {"source", "expectations"}},
                 ns.expectations_up ? 1 : 0);
+      AddSample(&f, {{"netns", ns.netns}, {"source", "cthelper"}},
+                ns.cthelper_up ? 1 : 0);
     }
   }
   AddSample(&AddFamily(&out, "ctcollect_build_info",

@@ -52,6 +52,13 @@ Snapshot Fixture() {
   p.set = 1u << 2;
   ns.policies.push_back(p);
   ns.expectations["ftp"] = {1, 3, 2};
+  UserspaceHelper uh;
+  uh.name = "ssdp";
+  uh.l3proto = 2;
+  uh.l4proto = 17;
+  uh.queue = 5;
+  uh.policies.push_back({"ssdp", 8, 5});
+  ns.userspace_helpers.push_back(uh);
   ns.exp_stats_up = true;
   ns.exp_stats.created = 3;
   s.netns.push_back(ns);
@@ -109,6 +116,9 @@ TEST(MetricsCollectable, RendersTheCatalogue) {
            "conntrack_expectation_events_total{netns=\"blue\",type=\"new\","
            "helper=\"ftp\"} 3",
            "conntrack_kernel_expect_create_total{netns=\"blue\"} 3",
+           "conntrack_userspace_helper_info{netns=\"blue\",helper=\"ssdp\","
+           "family=\"ipv4\",protocol=\"udp\",queue=\"5\",status=\"enabled\","
+           "policy=\"ssdp\",expect_max=\"8\",expect_timeout_seconds=\"5\"} 1",
            "# TYPE conntrack_flow_duration_seconds histogram",
            "# TYPE conntrack_entries gauge",
            "# TYPE conntrack_events_total counter",

@@ -120,6 +120,28 @@ TEST(Helpers, FtpExpectationFollowsARealSession) {
   EXPECT_GE(
       m[Series("conntrack_kernel_expect_create_total", {{"netns", ns.name()}})],
       1);
+  // ctcollect helpers: ftp owns the control flow and the expectation.
+  std::string helpers = d.Client("helpers");
+  EXPECT_NE(helpers.find("ftp"), std::string::npos) << helpers;
+  EXPECT_NE(helpers.find("expectations 1"), std::string::npos) << helpers;
+  // User-space helpers: available exactly when `nfct helper list` works
+  // (not on kernels without CONFIG_NF_CT_NETLINK_HELPER).
+  bool cthelper = ns.Run("nfct helper list").exit_code == 0;
+  EXPECT_EQ(m[Series("ctcollect_source_up",
+                     {{"netns", ns.name()}, {"source", "cthelper"}})],
+            cthelper ? 1 : 0);
+  if (!cthelper) {
+    EXPECT_NE(helpers.find("unavailable: "), std::string::npos) << helpers;
+    // Said once in the log, not at every resync.
+    d.Client("-R");
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::string log = d.log();
+    size_t first = log.find("user-space helpers (nfnetlink_cthelper)");
+    ASSERT_NE(first, std::string::npos) << log;
+    EXPECT_EQ(log.find("user-space helpers (nfnetlink_cthelper)", first + 1),
+              std::string::npos)
+        << log;
+  }
   // ctcollect -i expect lists what conntrack -L expect lists.
   std::string listed = d.Client("-i expect");
   EXPECT_NE(listed.find("helper=ftp"), std::string::npos) << listed;
