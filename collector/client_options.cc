@@ -72,6 +72,11 @@ ClientCommand ParseClientCommand(const std::vector<std::string>& a) {
       SetAction(&c, &set, A::kTop, f);
     } else if (f == "stats") {
       SetAction(&c, &set, A::kStatsJson, f);
+    } else if (f == "advise") {
+      SetAction(&c, &set, A::kAdvise, f);
+    } else if (f == "--quantile" || f == "--min-flows") {
+      if (i + 1 >= a.size()) throw ClientUsageError(f + " needs a value");
+      (f == "--quantile" ? c.quantile : c.min_flows) = a[++i];
     } else if (f == "helpers") {
       SetAction(&c, &set, A::kHelpers, f);
     } else if (f == "policies") {
@@ -201,6 +206,7 @@ std::string ClientUsage() {
        ctcollect stats --json
        ctcollect policies [NAME] [--netns NAME] [-o json]
        ctcollect helpers [--netns NAME] [-o json]
+       ctcollect advise [--quantile Q] [--min-flows N] [--netns NAME]
 
 Talks to ctcollectd, as conntrackd's client talks to conntrackd.
 
@@ -238,6 +244,9 @@ Subcommands:
                     -o json for JSON; --netns NAME picks a namespace
   helpers           the kernel helpers that own flows or expectations now,
                     and the user-space helpers (nfnetlink_cthelper)
+  advise            timeout values per state that still cover a quantile
+                    (default 0.999) of the flows seen to move on, and what
+                    the table would save, as nfct and nft commands
 )";
 }
 

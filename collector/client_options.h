@@ -34,16 +34,19 @@ struct ClientCommand {
     kStatsJson,      // stats --json
     kPolicies,       // policies [NAME]
     kHelpers,        // helpers
+    kAdvise,         // advise [--quantile Q] [--min-flows N]
   };
   Action action = Action::kHelp;
-  std::string section;  // -s section ("" = general), -i/-e: ct|expect,
-                        // -f: internal|external|"", policies: NAME|""
-  std::string netns;    // --netns NAME (policies), "" = the first watched
-  bool xml = false;     // -x
-  bool json = false;    // -o json
-  bool yes = false;     // --yes
-  std::string socket;   // --control.socket, else $CTCOLLECT_SOCKET
-  std::string config;   // -C FILE
+  std::string section;    // -s section ("" = general), -i/-e: ct|expect,
+                          // -f: internal|external|"", policies: NAME|""
+  std::string netns;      // --netns NAME (policies, helpers, advise)
+  std::string quantile;   // advise --quantile (default 0.999)
+  std::string min_flows;  // advise --min-flows (default 10)
+  bool xml = false;       // -x
+  bool json = false;      // -o json
+  bool yes = false;       // --yes
+  std::string socket;     // --control.socket, else $CTCOLLECT_SOCKET
+  std::string config;     // -C FILE
 };
 
 ClientCommand ParseClientCommand(const std::vector<std::string>& args);

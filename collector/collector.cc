@@ -51,6 +51,14 @@ Snapshot Collector::TakeSnapshot() const {
   return s;
 }
 
+std::vector<NetnsWatcher::PolicyDurations> Collector::CopyStateDurations(
+    const std::string& netns) const {
+  for (const auto& w : watchers_) {
+    if (netns.empty() || w->label() == netns) return w->CopyStateDurations();
+  }
+  return {};
+}
+
 bool Collector::Alive(std::chrono::milliseconds max_age) const {
   for (const auto& w : watchers_) {
     if (!w->Alive(max_age)) return false;

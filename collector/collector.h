@@ -36,6 +36,11 @@ class Collector : public SnapshotSource {
   // Every ingest thread went round its loop within `max_age`.
   bool Alive(std::chrono::milliseconds max_age) const;
 
+  // State durations per policy of the watcher of `netns` (the first one
+  // for ""); empty if none watches it.
+  std::vector<NetnsWatcher::PolicyDurations> CopyStateDurations(
+      const std::string& netns) const;
+
   Snapshot TakeSnapshot() const override;
   bool Ready() const override;
 

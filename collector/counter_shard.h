@@ -17,6 +17,8 @@
 #include <unordered_map>
 
 #include "collector/ct_labels.h"
+#include "collector/single_writer_counter.h"
+#include "collector/state_durations.h"
 
 namespace ctcollect {
 
@@ -38,19 +40,6 @@ inline constexpr int kNumDurationBounds =
 enum class ResyncReason : uint8_t { kStartup, kInterval, kOverrun, kRequest };
 inline constexpr int kNumResyncReasons = 4;
 std::string_view ResyncReasonName(ResyncReason r);
-
-// A counter with one writer: a plain add, visible atomically to readers.
-class SingleWriterCounter {
- public:
-  void Add(int64_t d) {
-    v_.store(v_.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
-  }
-  void Set(int64_t v) { v_.store(v, std::memory_order_relaxed); }
-  int64_t Get() const { return v_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<int64_t> v_{0};
-};
 
 class CounterShard {
  public:
@@ -93,6 +82,18 @@ class CounterShard {
     std::array<SingleWriterCounter, kNumProtos> flows;  // NEW events
     std::atomic<bool> active{true};  // in the current configuration
     LabelBlock* next = nullptr;      // immutable once published
+    // How long flows stayed in each state (policy blocks only), made by
+    // the writer on first use; null until then.
+    StateDurations* Durations() {
+      StateDurations* d = durations.load(std::memory_order_relaxed);
+      if (d == nullptr) {
+        d = new StateDurations();
+        durations.store(d, std::memory_order_release);
+      }
+      return d;
+    }
+    std::atomic<StateDurations*> durations{nullptr};
+    ~LabelBlock() { delete durations.load(); }
   };
 
   CounterShard() = default;

@@ -78,6 +78,13 @@ int main(int argc, char** argv) {
       return Run(socket, "stats", {{"format", "json"}});
     case A::kTop:
       return ctcollect::RunTop(socket);
+    case A::kAdvise: {
+      std::map<std::string, std::string> args;
+      if (!cmd.quantile.empty()) args["quantile"] = cmd.quantile;
+      if (!cmd.min_flows.empty()) args["min_samples"] = cmd.min_flows;
+      if (!cmd.netns.empty()) args["netns"] = cmd.netns;
+      return Run(socket, "advise", args);
+    }
     case A::kHelpers: {
       std::map<std::string, std::string> args = {
           {"format", cmd.json ? "json" : "text"}};

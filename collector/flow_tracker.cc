@@ -148,9 +148,20 @@ FlowTracker::Labels FlowTracker::Relabel(FlowRecord* r, const CtMessage& m,
     if (from_event && r->proto() == proto && r->state != state &&
         r->state != kNoState && state != kNoState) {
       counters_->CountTransition(m.proto, r->state, state);
+      int si = StatefulIndex(m.proto);
+      if (si >= 0 && r->since != 0) {
+        // How long it stayed, for `ctcollect advise`; under the policy it
+        // ran under in that state.
+        policy_blocks_[old.policy]
+            ->Durations()
+            ->moved[si][r->state][DurationBucketOf(now_s - r->since)]
+            .Add(1);
+      }
     }
   }
-  if (!counted || r->state != state) r->since = now_s;
+  // When the flow entered its state: known from an event; 0 (unknown) when
+  // a dump shows a flow or a state we had not seen come.
+  if (!counted || r->state != state) r->since = from_event ? now_s : 0;
   r->set_class(family, proto);
   r->state = state;
   r->zone = zone;
@@ -250,10 +261,20 @@ void FlowTracker::ApplyDumpEntry(const CtMessage& m, uint32_t now_s) {
   }
 }
 
-size_t FlowTracker::EndDump(bool complete) {
+size_t FlowTracker::EndDump(bool complete, uint32_t now_s) {
   dumping_ = false;
   const uint8_t gen = gen_;
   size_t stale = 0;
+  // Rebuild the age-in-state histograms of the flows that stay.
+  for (auto* b : policy_blocks_) {
+    if (StateDurations* d = b->durations.load(std::memory_order_relaxed)) {
+      for (auto& per_proto : d->ages) {
+        for (auto& h : per_proto) {
+          for (auto& c : h) c.Set(0);
+        }
+      }
+    }
+  }
   table_.EraseIf([&](FlowRecord& r) {
     if (r.dead()) return true;  // already uncounted
     if (complete && r.gen != gen) {
@@ -262,6 +283,15 @@ size_t FlowTracker::EndDump(bool complete) {
       return true;
     }
     r.meta &= static_cast<uint8_t>(~FlowRecord::kTouched);
+    // (A record of a cluster wrapping past the table's end may be visited
+    // twice and counted twice here: rare, and this is an estimate.)
+    int si = StatefulIndex(static_cast<Proto>(r.proto()));
+    if (si >= 0 && r.since != 0 && r.state < kMaxStates && now_s >= r.since) {
+      policy_blocks_[LabelsOf(r).policy]
+          ->Durations()
+          ->ages[si][r.state][DurationBucketOf(now_s - r.since)]
+          .Add(1);
+    }
     return false;
   });
   tombstones_ = 0;

@@ -59,7 +59,8 @@ class FlowTracker {
   // Ends the dump. `complete` is false when the dump was interrupted (e.g.
   // NLM_F_DUMP_INTR or an error): then nothing is swept, since flows may be
   // missing from it. Returns the number of stale flows removed.
-  size_t EndDump(bool complete);
+  // `now_s` dates the age-in-state histograms (StateDurations::ages).
+  size_t EndDump(bool complete, uint32_t now_s = 0);
   bool dumping() const { return dumping_; }
 
   // Published for readers on other threads.

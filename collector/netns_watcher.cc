@@ -509,7 +509,7 @@ void NetnsWatcher::ApplyDumpBatches(size_t max) {
 }
 
 void NetnsWatcher::FinishDump(bool complete) {
-  size_t stale = tracker_.EndDump(complete);
+  size_t stale = tracker_.EndDump(complete, NowSeconds());
   if (!complete) {
     dump_up_.store(false);
     // Try again soon rather than waiting a whole interval.
@@ -532,6 +532,20 @@ void NetnsWatcher::FinishDump(bool complete) {
                               " flows whose DESTROY was missed");
   }
   ready_.store(true, std::memory_order_release);
+}
+
+std::vector<NetnsWatcher::PolicyDurations> NetnsWatcher::CopyStateDurations()
+    const {
+  std::vector<PolicyDurations> out;
+  counters_.ForEachBlock(
+      CounterShard::LabelKind::kPolicy, [&](const CounterShard::LabelBlock& b) {
+        const StateDurations* d = b.durations.load(std::memory_order_acquire);
+        if (d == nullptr) return;
+        auto copy = std::make_shared<StateDurationsCopy>();
+        CopyDurations(*d, copy.get());
+        out.push_back({b.name, std::move(copy)});
+      });
+  return out;
 }
 
 void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {

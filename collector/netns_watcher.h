@@ -65,6 +65,12 @@ class NetnsWatcher {
     resync_interval_ms_.store(interval.count());
   }
   void FillSnapshot(NetnsSnapshot* out) const;
+  // How long flows stayed in each state, per timeout policy (for advice).
+  struct PolicyDurations {
+    std::string policy;
+    std::shared_ptr<StateDurationsCopy> durations;
+  };
+  std::vector<PolicyDurations> CopyStateDurations() const;
   bool Ready() const { return ready_.load(std::memory_order_acquire); }
   // The ingest thread went round its loop within `max_age` (it does at
   // least once a second unless stuck).

@@ -3,11 +3,13 @@
 #include <time.h>
 
 #include <charconv>
+#include <cstdlib>
 
 #include "collector/flow_dumper.h"
 #include "collector/flow_filter.h"
 #include "collector/log.h"
 #include "collector/version.h"
+#include "exporters/advice.h"
 #include "exporters/conntrackd_format.h"
 #include "exporters/flow_stream.h"
 #include "exporters/helper_format.h"
@@ -250,6 +252,46 @@ void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
     }
     out->Write(NativeStatusLine(200, "OK"));
     out->Write(text);
+  } else if (v == "advise") {
+    AdviceOptions ao;
+    if (!arg("quantile").empty()) {
+      char* end = nullptr;
+      std::string q = arg("quantile");
+      ao.quantile = std::strtod(q.c_str(), &end);
+      if (end == q.c_str() || *end != '\0' || !(ao.quantile > 0) ||
+          ao.quantile > 1) {
+        out->Write(NativeStatusLine(400, "advise: quantile must be in (0, 1]"));
+        return;
+      }
+    }
+    if (!arg("min_samples").empty()) {
+      auto n = ParseNumber(arg("min_samples"), 1u << 30);
+      if (!n) {
+        out->Write(
+            NativeStatusLine(400, "advise: min_samples must be a number"));
+        return;
+      }
+      ao.min_samples = static_cast<int64_t>(*n);
+    }
+    std::string netns = arg("netns");
+    if (!netns.empty() && !Watches(netns)) {
+      out->Write(
+          NativeStatusLine(404, "advise: no watched netns \"" + netns + "\""));
+      return;
+    }
+    Snapshot snap = collector_->TakeSnapshot();
+    const NetnsSnapshot* ns = nullptr;
+    for (const auto& n : snap.netns) {
+      if (netns.empty() || n.netns == netns) {
+        ns = &n;
+        break;
+      }
+    }
+    auto durations = collector_->CopyStateDurations(ns ? ns->netns : netns);
+    std::vector<TimeoutPolicy> none;
+    const auto& policies = ns ? ns->policies : none;
+    out->Write(NativeStatusLine(200, "OK"));
+    out->Write(AdviceText(Advise(policies, durations, ao), policies, ao));
   } else if (v == "helpers") {
     std::string format = arg("format");
     if (format != "" && format != "text" && format != "json") {

@@ -119,3 +119,75 @@ TEST(PolicyAttribution, RealFlowsAreAttributedToThePolicyTheyRunUnder) {
 
 }  // namespace
 }  // namespace ctcollect::itest
+
+namespace ctcollect::itest {
+namespace {
+
+// A scripted workload whose true ESTABLISHED durations are known (20
+// connections, each closed 2 s after it opened): the advice covers them,
+// is far below the default, and its printed commands work.
+TEST(TimeoutAdvice, ProposalCoversTheWorkloadAndApplies) {
+  REQUIRE_PRIVILEGE();
+  if (Shell("command -v nfct").exit_code != 0) GTEST_SKIP() << "no nfct";
+  TestNetns ns;
+  ASSERT_TRUE(ns.ok());
+  Daemon d({"--netns=" + ns.name(), "--resync-interval=1h"});
+  ASSERT_TRUE(d.ready()) << d.log();
+  CommandResult w = ns.Run(
+      "python3 -c \"import socket,threading,time\n"
+      "s=socket.socket(); s.bind(('127.0.0.1',7401)); s.listen(64)\n"
+      "def srv():\n"
+      "  for i in range(20):\n"
+      "    c,_=s.accept(); threading.Thread(target=lambda c=c: (c.recv(1), "
+      "c.close())).start()\n"
+      "t=threading.Thread(target=srv); t.start()\n"
+      "def cli():\n"
+      "  c=socket.create_connection(('127.0.0.1',7401)); time.sleep(2); "
+      "c.close()\n"
+      "ts=[threading.Thread(target=cli) for i in range(20)]\n"
+      "[x.start() for x in ts]; [x.join() for x in ts]; t.join()\"");
+  ASSERT_EQ(w.exit_code, 0) << w.out;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  d.Client("-R");  // a dump fills the age histograms
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+
+  int code = -1;
+  std::string advice = d.Client("advise --min-flows 10", &code);
+  ASSERT_EQ(code, 0) << advice;
+  // The ESTABLISHED line of the default policy.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(
+      advice, m,
+      std::regex(
+          R"(default\s+tcp\s+ESTABLISHED\s+(\d+)\s+(\d+)s\s+(\d+)s\s+(\d+)s)")))
+      << advice;
+  int flows = std::stoi(m[1]);
+  int proposed = std::stoi(m[4]);
+  EXPECT_GE(flows, 20);
+  EXPECT_EQ(std::stoi(m[3]), 432000);
+  EXPECT_GE(proposed, 2);   // covers every connection (2 s each, + rounding)
+  EXPECT_LE(proposed, 10);  // and is far below the default
+
+  // The printed commands create the policy.
+  std::smatch cmd;
+  ASSERT_TRUE(std::regex_search(
+      advice, cmd, std::regex(R"((nfct timeout add tcp_advised [^\n]+))")))
+      << advice;
+  CommandResult add = ns.Run(cmd[1].str());
+  EXPECT_EQ(add.exit_code, 0) << cmd[1] << "\n" << add.out;
+  std::string listed = ns.Run("nfct timeout list").out;
+  EXPECT_NE(listed.find(".ESTABLISHED = " + std::to_string(proposed) + ","),
+            std::string::npos)
+      << listed;
+  size_t at = advice.find("table inet ctcollect_advice {");
+  ASSERT_NE(at, std::string::npos) << advice;
+  std::string block = advice.substr(at, advice.find("}\n}\n", at) + 4 - at);
+  CommandResult nft = ns.Run("nft -f - <<'EOF'\n" + block + "EOF");
+  EXPECT_EQ(nft.exit_code, 0) << block << "\n" << nft.out;
+  EXPECT_NE(ns.Run("nft list ct timeout inet ctcollect_advice tcp_advised")
+                .out.find("established : " + std::to_string(proposed)),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ctcollect::itest
