@@ -3,6 +3,7 @@
 #include <CivetServer.h>
 #include <prometheus/text_serializer.h>
 
+#include <cstring>
 #include <ctime>
 #include <sstream>
 #include <stdexcept>
@@ -13,6 +14,8 @@
 #include "exporters/landing_page.h"
 #include "exporters/query_params.h"
 #include "exporters/stats_json.h"
+#include "exporters/tls_front.h"
+#include "exporters/web_config.h"
 
 namespace ctcollect {
 namespace {
@@ -101,16 +104,66 @@ void ServeFlows(mg_connection* c, const HttpOptions& opts) {
 
 }  // namespace
 
+// What every request must get past before a handler sees it.
+struct HttpServer::Gate {
+  std::unique_ptr<BasicAuth> auth;
+  std::unique_ptr<TlsFront> tls;  // TLS mode: only its relays may connect
+};
+
+namespace {
+
+// Every request passes here first: in TLS mode only the TLS front's own
+// connections get in (403 for anything else on the internal port); with
+// basic auth configured, one without valid credentials gets 401.
+int BeginRequest(mg_connection* conn) {
+  const auto* server =
+      static_cast<const CivetServer*>(mg_get_user_data(mg_get_context(conn)));
+  const auto* gate =
+      static_cast<const HttpServer::Gate*>(server->getUserContext());
+  if (gate == nullptr) return 0;
+  if (gate->tls != nullptr) {
+    const mg_request_info* ri = mg_get_request_info(conn);
+    if (std::string(ri->remote_addr) != "127.0.0.1" ||
+        !gate->tls->IsRelay(ri->remote_port)) {
+      mg_printf(conn,
+                "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
+                "Connection: close\r\n\r\n");
+      return 403;
+    }
+  }
+  if (!gate->auth->enabled()) return 0;
+  if (gate->auth->Check(mg_get_header(conn, "Authorization"))) return 0;
+  static const char kBody[] = "401 Unauthorized\n";
+  mg_printf(conn,
+            "HTTP/1.1 401 Unauthorized\r\n"
+            "WWW-Authenticate: Basic realm=\"ctcollectd\"\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+            sizeof(kBody) - 1, kBody);
+  return 401;
+}
+
+}  // namespace
+
 HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
     : opts_(opts),
       collectable_(source, opts.version),
       handlers_(std::make_unique<Handlers>()) {
   CheckListenAddresses(opts_.listen);
+  WebConfig web;
+  if (!opts_.web_config_file.empty()) {
+    web = LoadWebConfig(opts_.web_config_file);
+  }
+  gate_ = std::make_unique<Gate>();
+  gate_->auth = std::make_unique<BasicAuth>(web.basic_auth_users);
   std::string ports;
   for (const auto& l : opts_.listen) {
     if (!ports.empty()) ports += ",";
     ports += l;
   }
+  // TLS mode: civetweb serves an internal loopback port, the TLS front the
+  // public addresses.
+  if (web.tls) ports = "127.0.0.1:0";
   std::vector<std::string> civet_opts = {
       "listening_ports",       ports,
       "num_threads",           std::to_string(opts_.threads),
@@ -119,10 +172,24 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
       "keep_alive_timeout_ms", "10000",
       "max_request_size",      "16384",
   };
+  if (!web.headers.empty()) {
+    std::string lines;
+    for (const auto& [name, value] : web.headers) {
+      lines += (lines.empty() ? "" : "\r\n") + name + ": " + value;
+    }
+    civet_opts.insert(civet_opts.end(), {"additional_header", lines});
+  }
+  CivetCallbacks callbacks;  // its constructor zeroes every callback
+  callbacks.begin_request = BeginRequest;
   try {
-    server_ = std::make_unique<CivetServer>(civet_opts);
+    server_ =
+        std::make_unique<CivetServer>(civet_opts, &callbacks, gate_.get());
   } catch (const CivetException& e) {
     throw std::runtime_error("cannot listen on " + ports + ": " + e.what());
+  }
+  if (web.tls) {
+    gate_->tls = std::make_unique<TlsFront>(*web.tls, opts_.listen,
+                                            server_->getListeningPorts()[0]);
   }
 
   handlers_->metrics = std::make_unique<FnHandler>([this](mg_connection* c) {
@@ -180,10 +247,12 @@ void HttpServer::CheckListenAddresses(const std::vector<std::string>& listen) {
 }
 
 HttpServer::~HttpServer() {
+  if (gate_) gate_->tls.reset();  // no more relays
   if (server_) server_->close();
 }
 
 std::vector<int> HttpServer::ports() const {
+  if (gate_->tls) return gate_->tls->ports();
   return server_->getListeningPorts();
 }
 

@@ -12,6 +12,7 @@
 #include "collector/netns.h"
 #include "collector/snapshot.h"
 #include "exporters/metrics_collectable.h"
+#include "exporters/web_config.h"
 
 class CivetServer;
 
@@ -46,11 +47,14 @@ class HttpServer {
 
   std::vector<int> ports() const;
 
+  struct Gate;  // auth and TLS checks of every request
+
  private:
   struct Handlers;
   HttpOptions opts_;
   MetricsCollectable collectable_;
   std::unique_ptr<Handlers> handlers_;
+  std::unique_ptr<Gate> gate_;  // before server_: outlives its threads
   std::unique_ptr<CivetServer> server_;
 };
 

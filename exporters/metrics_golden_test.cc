@@ -17,8 +17,8 @@
 namespace ctcollect {
 namespace {
 
-const std::string kGolden =
-    std::string(CTCOLLECT_SOURCE_DIR) + "/exporters/testdata/metrics_golden.prom";
+const std::string kGolden = std::string(CTCOLLECT_SOURCE_DIR) +
+                            "/exporters/testdata/metrics_golden.prom";
 
 LabelSample Label(const std::string& name, Proto p, uint8_t state,
                   int64_t entries, int64_t flows) {

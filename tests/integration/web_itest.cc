@@ -1,0 +1,189 @@
+// --web.config.file with real clients: TLS (server and client
+// certificates made by the openssl CLI) and basic auth (bcrypt) tested
+// with curl and with a real Prometheus configured for both.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "tests/integration/daemon.h"
+#include "tests/integration/prometheus_server.h"
+#include "tests/integration/test_netns.h"
+
+namespace ctcollect::itest {
+namespace {
+
+// A CA, a server certificate for 127.0.0.1 and a client certificate, in a
+// temporary directory.
+class Pki {
+ public:
+  Pki() {
+    char tmpl[] = "/tmp/ctct-pki-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    std::string d = ShellQuote(dir_);
+    CommandResult r = Shell(
+        "cd " + d +
+        " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out "
+        "ca.crt -subj /CN=ctct-ca -days 1 2>&1"
+        " && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext"
+        " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out "
+        "server.csr -subj /CN=localhost 2>&1"
+        " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key "
+        "-CAcreateserial -out server.crt -days 1 -extfile san.ext 2>&1"
+        " && openssl req -newkey rsa:2048 -nodes -keyout client.key -out "
+        "client.csr -subj /CN=scraper 2>&1"
+        " && openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key "
+        "-CAcreateserial -out client.crt -days 1 2>&1");
+    ok_ = r.exit_code == 0;
+    error_ = r.out;
+    CommandResult h = Shell(
+        "/usr/bin/python3 -W ignore -c \"import crypt; print(crypt.crypt("
+        "'s3cret', crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1024)))\"");
+    hash_ = h.out.substr(0, h.out.find('\n'));
+    ok_ = ok_ && h.exit_code == 0 && hash_.size() == 60;
+  }
+  ~Pki() { Shell("rm -rf " + ShellQuote(dir_)); }
+  bool ok() const { return ok_; }
+  const std::string& error() const { return error_; }
+  std::string path(const std::string& f) const { return dir_ + "/" + f; }
+  const std::string& hash() const { return hash_; }
+  // Writes a web config named `name` here; returns its path.
+  std::string WebConfig(const std::string& name, const std::string& text) {
+    std::ofstream(path(name)) << text;
+    return path(name);
+  }
+
+ private:
+  std::string dir_, error_, hash_;
+  bool ok_ = false;
+};
+
+std::string Curl(const std::string& args, int* code) {
+  CommandResult r = Shell("curl -sS --max-time 5 " + args + " 2>&1");
+  *code = r.exit_code;
+  return r.out;
+}
+
+// Waits until the TLS endpoint answers /-/ready.
+bool WaitTlsReady(const Pki& pki, int port, const std::string& auth) {
+  for (int i = 0; i < 100; ++i) {
+    int code;
+    std::string out =
+        Curl("--cacert " + pki.path("ca.crt") + " " + auth +
+                 " https://127.0.0.1:" + std::to_string(port) + "/-/ready",
+             &code);
+    if (code == 0 && out.find("Ready") != std::string::npos) return true;
+    SleepSeconds(0.2);
+  }
+  return false;
+}
+
+TEST(WebConfig, TlsAndBasicAuthWithCurlAndPrometheus) {
+  REQUIRE_PRIVILEGE();
+  if (Shell("command -v openssl && command -v curl").exit_code != 0) {
+    GTEST_SKIP() << "openssl or curl missing";
+  }
+  Pki pki;
+  ASSERT_TRUE(pki.ok()) << pki.error();
+  std::string cfg =
+      pki.WebConfig("web.yml",
+                    "tls_server_config:\n  cert_file: server.crt\n"
+                    "  key_file: server.key\nbasic_auth_users:\n  alice: " +
+                        pki.hash() + "\n");
+  Daemon::Options o;
+  o.ready_deadline = 0;
+  Daemon d({"--web.config.file=" + cfg}, o);
+  ASSERT_TRUE(WaitTlsReady(pki, d.port(), "-u alice:s3cret")) << d.log();
+  const std::string url = "https://127.0.0.1:" + std::to_string(d.port());
+  const std::string ca = "--cacert " + pki.path("ca.crt") + " ";
+
+  int code;
+  std::string out =
+      Curl(ca + "-u alice:s3cret -w '%{http_code}' " + url + "/metrics", &code);
+  EXPECT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("conntrack_entries_limit"), std::string::npos);
+  EXPECT_EQ(out.substr(out.size() - 3), "200");
+  out = Curl(
+      ca + "-u alice:wrong -o /dev/null -w '%{http_code}' " + url + "/metrics",
+      &code);
+  EXPECT_EQ(out, "401");
+  out = Curl(ca + "-D - -o /dev/null " + url + "/api/v1/stats", &code);
+  EXPECT_NE(out.find("401"), std::string::npos) << out;
+  EXPECT_NE(out.find("WWW-Authenticate: Basic"), std::string::npos) << out;
+  // Plain HTTP to the TLS port fails cleanly, and the daemon goes on.
+  out = Curl("-o /dev/null -w '%{http_code}' http://127.0.0.1:" +
+                 std::to_string(d.port()) + "/metrics",
+             &code);
+  EXPECT_TRUE(code != 0 || out != "200") << out;
+  EXPECT_TRUE(d.running());
+  out = Curl(ca + "-u alice:s3cret -o /dev/null -w '%{http_code}' " + url +
+                 "/-/healthy",
+             &code);
+  EXPECT_EQ(out, "200");
+
+  // A real Prometheus with TLS and basic auth finds the target up.
+  PrometheusServer prom({{"ctcollect", "127.0.0.1:" + std::to_string(d.port()),
+                          "    scheme: https\n"
+                          "    tls_config:\n      ca_file: " +
+                              pki.path("ca.crt") +
+                              "\n    basic_auth:\n      username: alice\n"
+                              "      password: s3cret\n"}});
+  ASSERT_TRUE(prom.ok()) << prom.error();
+  EXPECT_TRUE(prom.WaitFor(
+      "up{job=\"ctcollect\"}",
+      [](const auto& r) { return r.size() == 1 && r[0].value == 1; }, 30))
+      << prom.log();
+  std::vector<PrometheusServer::Sample> r;
+  ASSERT_TRUE(prom.Query("ctcollect_build_info", &r));
+  EXPECT_EQ(r.size(), 1u);
+}
+
+TEST(WebConfig, ClientCertificatesWhenRequired) {
+  REQUIRE_PRIVILEGE();
+  if (Shell("command -v openssl && command -v curl").exit_code != 0) {
+    GTEST_SKIP() << "openssl or curl missing";
+  }
+  Pki pki;
+  ASSERT_TRUE(pki.ok()) << pki.error();
+  std::string cfg = pki.WebConfig(
+      "web.yml",
+      "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+      "  client_auth_type: RequireAndVerifyClientCert\n"
+      "  client_ca_file: ca.crt\n");
+  Daemon::Options o;
+  o.ready_deadline = 0;
+  Daemon d({"--web.config.file=" + cfg}, o);
+  const std::string client =
+      "--cert " + pki.path("client.crt") + " --key " + pki.path("client.key");
+  ASSERT_TRUE(WaitTlsReady(pki, d.port(), client)) << d.log();
+  const std::string url =
+      "https://127.0.0.1:" + std::to_string(d.port()) + "/metrics";
+  int code;
+  std::string out = Curl("--cacert " + pki.path("ca.crt") + " -o /dev/null " +
+                             "-w '%{http_code}' " + url,
+                         &code);
+  EXPECT_NE(code, 0) << "no client certificate, yet: " << out;
+  out = Curl("--cacert " + pki.path("ca.crt") + " " + client +
+                 " -o /dev/null -w '%{http_code}' " + url,
+             &code);
+  EXPECT_EQ(out, "200");
+  EXPECT_TRUE(d.running());
+}
+
+TEST(WebConfig, ABadWebConfigStopsTheDaemonAtStart) {
+  Pki pki;
+  ASSERT_TRUE(pki.ok()) << pki.error();
+  std::string cfg =
+      pki.WebConfig("bad.yml", "basic_auth_users:\n  bob: plaintext\n");
+  CommandResult r =
+      ShellSplit(std::string(CTCOLLECTD_PATH) +
+                 " --web.listen-address=127.0.0.1:0"
+                 " --control.socket=" +
+                 pki.path("ctl.sock") + " --web.config.file=" + cfg);
+  EXPECT_EQ(r.exit_code, 78) << r.err;
+  EXPECT_NE(r.err.find("bcrypt"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace ctcollect::itest
