@@ -20,6 +20,14 @@
 namespace ctcollect {
 namespace {
 
+// Seconds since the epoch with sub-second precision: the landing page
+// divides event counts by differences of it.
+double UnixNowPrecise() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + ts.tv_nsec / 1e9;
+}
+
 void Reply(mg_connection* conn, int status, const char* content_type,
            const std::string& body) {
   const char* reason = status == 200   ? "OK"
@@ -224,7 +232,7 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
   handlers_->stats = std::make_unique<FnHandler>([source](mg_connection* c) {
     Reply(
         c, 200, "application/json; charset=utf-8",
-        StatsJson(source->TakeSnapshot(), static_cast<double>(time(nullptr))));
+        StatsJson(source->TakeSnapshot(), UnixNowPrecise()));
   });
   server_->addHandler(opts_.telemetry_path, handlers_->metrics.get());
   server_->addHandler("/api/v1/flows", handlers_->flows.get());

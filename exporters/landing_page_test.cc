@@ -16,11 +16,24 @@ TEST(LandingPage, ShowsTotalsAndLinks) {
   ns.kernel.max_entries = 100;
   s.netns.push_back(ns);
   std::string h = RenderLandingPage(s, "/metrics", "0.1.0");
-  EXPECT_NE(h.find("<a href=\"/metrics\">"), std::string::npos);
+  for (const char* link :
+       {"/metrics", "/api/v1/flows?format=json", "/api/v1/flows?format=xml",
+        "/api/v1/stats", "/-/healthy", "/-/ready"}) {
+    EXPECT_NE(h.find(std::string("<a href=\"") + link + "\">"),
+              std::string::npos)
+        << link;
+  }
   EXPECT_NE(h.find("netns &lt;red&gt;"), std::string::npos);
-  EXPECT_NE(h.find(">6</b>"), std::string::npos);
-  EXPECT_NE(h.find("6 of 100 (6.0%)"), std::string::npos);
-  EXPECT_NE(h.find("<td>ESTABLISHED</td><td>6</td>"), std::string::npos);
+  EXPECT_NE(h.find("data-netns=\"&lt;red&gt;\""), std::string::npos);
+  EXPECT_NE(h.find("data-k=\"kernel-entries\">6<"), std::string::npos);
+  EXPECT_NE(h.find("data-k=\"limit\">100<"), std::string::npos);
+  EXPECT_NE(h.find("data-k=\"usage-percent\">6.0<"), std::string::npos);
+  EXPECT_NE(h.find("data-state=\"ESTABLISHED\"><td>ipv4</td><td>tcp</td>"
+                   "<td>ESTABLISHED</td><td class=\"n\" "
+                   "data-k=\"entries\">6</td>"),
+            std::string::npos)
+      << h;
+  EXPECT_EQ(h.find("http://"), std::string::npos);  // nothing from outside
 }
 
 TEST(LandingPage, Escapes) {

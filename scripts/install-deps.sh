@@ -9,7 +9,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev
   conntrack conntrackd nftables iproute2 prometheus curl procps tmux socat util-linux bc
   clang libclang-rt-14-dev iputils-ping python3
-  ccache nfct iptables python3-pyftpdlib systemd libssl-dev openssl
+  ccache nfct iptables python3-pyftpdlib systemd libssl-dev openssl chromium
 )
 missing=()
 for p in "${pkgs[@]}"; do
