@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds the tsan preset (ThreadSanitizer) and runs the tests that exercise
+# the daemon's threads: the unit tests (counter shards read while written,
+# the control server, the HTTP server) and the integration tests where many
+# clients meet a storm. The daemon under test is the tsan build too, and
+# stops at its first report (halt_on_error), which fails the test.
+# Usage: sudo scripts/tsan.sh   (results: tests/bench/RESULTS.md, "TSan")
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+cmake --preset tsan >/dev/null
+cmake --build build/tsan -j"$(nproc)"
+export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
+ctest --test-dir build/tsan -j1 --timeout 600 --output-on-failure \
+  -R 'CounterShard|FlowTracker|ControlServer|ControlProtocol|HttpServer|Concurrency|Control\.|DaemonHttp|WebConfig\.Tls|Service\.Notifies'
