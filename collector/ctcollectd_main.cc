@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
     hopts.version = kVersion;
     hopts.namespaces = collector.Namespaces();
     hopts.daemon_start_unix = static_cast<int64_t>(time(nullptr));
+    hopts.classifier = [&collector] { return collector.Classifier(); };
     http = std::make_unique<HttpServer>(hopts, &collector);
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "ctcollectd: %s\n", e.what());

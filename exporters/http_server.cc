@@ -80,7 +80,8 @@ void ServeFlows(mg_connection* c, const HttpOptions& opts) {
       error = "bad format: json or xml";
       format.reset();
     } else {
-      filter = ParseFlowFilter(*params, &error);
+      filter = ParseFlowFilter(*params, &error,
+                               opts.classifier ? opts.classifier() : nullptr);
     }
   }
   if (!params || !format || !filter) {
@@ -97,17 +98,25 @@ void ServeFlows(mg_connection* c, const HttpOptions& opts) {
       return;
     }
   }
-  mg_send_http_ok(c,
-                  *format == FlowFormat::kXml
-                      ? "application/xml; charset=utf-8"
-                      : "application/json; charset=utf-8",
-                  -1);
+  // The header is written here rather than by mg_send_http_ok, which
+  // formats a Date with gmtime() (not thread-safe: ThreadSanitizer found
+  // workers racing in it). HTTP/1.0 clients get the body unchunked, ended
+  // by the close.
+  const bool chunked = std::string(ri->http_version) != "1.0";
+  mg_printf(
+      c,
+      "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nCache-Control: "
+      "no-store\r\n%s\r\n",
+      *format == FlowFormat::kXml ? "application/xml; charset=utf-8"
+                                  : "application/json; charset=utf-8",
+      chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n");
   StreamFlows(opts.namespaces, *filter, *format, opts.daemon_start_unix,
-              [c](std::string_view b) {
+              [c, chunked](std::string_view b) {
+                if (!chunked) return mg_write(c, b.data(), b.size()) > 0;
                 return mg_send_chunk(c, b.data(),
                                      static_cast<unsigned>(b.size())) > 0;
               });
-  mg_send_chunk(c, "", 0);
+  if (chunked) mg_send_chunk(c, "", 0);
 }
 
 }  // namespace
@@ -230,9 +239,8 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
   handlers_->flows = std::make_unique<FnHandler>(
       [this](mg_connection* c) { ServeFlows(c, opts_); });
   handlers_->stats = std::make_unique<FnHandler>([source](mg_connection* c) {
-    Reply(
-        c, 200, "application/json; charset=utf-8",
-        StatsJson(source->TakeSnapshot(), UnixNowPrecise()));
+    Reply(c, 200, "application/json; charset=utf-8",
+          StatsJson(source->TakeSnapshot(), UnixNowPrecise()));
   });
   server_->addHandler(opts_.telemetry_path, handlers_->metrics.get());
   server_->addHandler("/api/v1/flows", handlers_->flows.get());
@@ -255,7 +263,8 @@ void HttpServer::CheckListenAddresses(const std::vector<std::string>& listen) {
 }
 
 HttpServer::~HttpServer() {
-  if (gate_) gate_->tls.reset();  // no more relays
+  // server_ is destroyed first (it is declared after gate_): its workers
+  // stop before the gate they read goes away.
   if (server_) server_->close();
 }
 

@@ -5,10 +5,12 @@
 // through the thread-safe SnapshotSource / Collectable.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "collector/flow_class.h"
 #include "collector/netns.h"
 #include "collector/snapshot.h"
 #include "exporters/metrics_collectable.h"
@@ -28,6 +30,8 @@ struct HttpOptions {
   // The watched namespaces, for /api/v1/flows (dumped from the kernel).
   std::vector<const NetnsHandle*> namespaces;
   int64_t daemon_start_unix = 0;
+  // The flow classes in force, for class= filters of /api/v1/flows.
+  std::function<std::shared_ptr<const FlowClassifier>()> classifier;
 };
 
 class HttpServer {
