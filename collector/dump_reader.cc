@@ -102,10 +102,12 @@ void DumpReader::Push(Batch b) {
 
 void DumpReader::Loop() {
   for (;;) {
+    uint32_t this_dump;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [this] { return stop_ || running_; });
       if (stop_) return;
+      this_dump = seq_;
     }
     bool ended = false;
     while (!ended) {
@@ -124,8 +126,10 @@ void DumpReader::Loop() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stop_) return;
     }
+    // The ingest thread may already have started the next dump once it
+    // took the last batch: that one must not be marked finished.
     std::lock_guard<std::mutex> lock(mu_);
-    running_ = false;
+    if (seq_ == this_dump) running_ = false;
   }
 }
 

@@ -182,12 +182,14 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
   // public addresses.
   if (web.tls) ports = "127.0.0.1:0";
   std::vector<std::string> civet_opts = {
-      "listening_ports",       ports,
-      "num_threads",           std::to_string(opts_.threads),
-      "request_timeout_ms",    "10000",
-      "enable_keep_alive",     "yes",
-      "keep_alive_timeout_ms", "10000",
-      "max_request_size",      "16384",
+      "listening_ports", ports, "num_threads", std::to_string(opts_.threads),
+      "request_timeout_ms", "5000", "enable_keep_alive", "yes",
+      "keep_alive_timeout_ms", "10000", "max_request_size", "16384",
+      // A burst of connections (or idle ones held open on purpose) queues
+      // in memory, bounded, instead of filling the kernel's backlog.
+      "listen_backlog", "1024", "connection_queue", "1024",
+      // A client that does not send its request promptly loses its
+      // worker after 5 s; scrapers send at once.
   };
   if (!web.headers.empty()) {
     std::string lines;

@@ -1,0 +1,253 @@
+// Faults on purpose, against the real kernel: a receive buffer too small
+// for a storm (ENOBUFS), the daemon killed mid-storm and restarted, the
+// kernel table full, and HTTP abuse while a storm runs. The daemon must
+// notice, count, recover and never lose what it reports.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/daemon.h"
+#include "tests/integration/kernel_truth.h"
+#include "tests/integration/metrics_view.h"
+#include "tests/integration/prom_text.h"
+#include "tests/integration/test_netns.h"
+
+namespace ctcollect::itest {
+namespace {
+
+int Count(const std::string& text, const std::string& what) {
+  int n = 0;
+  for (size_t at = text.find(what); at != std::string::npos;
+       at = text.find(what, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+int64_t RssKiB(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+  }
+  return -1;
+}
+
+TEST(Faults, TinyBufferOverrunsAreCountedResyncedAndLoggedOnce) {
+  REQUIRE_PRIVILEGE();
+  TestNetns ns;
+  ASSERT_TRUE(ns.ok());
+  Daemon d({"--netns=" + ns.name(), "--netlink.buffer-size=4096",
+            "--netlink.buffer-max=4096", "--resync-interval=1h"});
+  ASSERT_TRUE(d.ready()) << d.log();
+  // Many storms: the 4 KiB buffer overflows again and again.
+  for (int i = 0; i < 3; ++i) {
+    CtInject(ns, "storm --count 30000 --proto tcp --offset " +
+                     std::to_string(i * 100000));
+  }
+  CtInject(ns, "create --count 500 --proto udp --quiet");
+  auto m = d.Metrics();
+  double overruns =
+      m[Series("ctcollect_netlink_overruns_total", {{"netns", ns.name()}})];
+  EXPECT_GT(overruns, 1);
+  // Each overrun asks for a resync; they ran.
+  EXPECT_GE(m[Series("ctcollect_resyncs_total",
+                     {{"netns", ns.name()}, {"reason", "overrun"}})],
+            1);
+  EntryCounts got, want;
+  d.Client("-R");
+  EXPECT_TRUE(WaitUntilEqualsKernel(d, ns, ns.name(), 10, &got, &want))
+      << "daemon: " << Describe(got) << "\nkernel: " << Describe(want) << "\n"
+      << d.log();
+  // Said once per minute, not once per overrun.
+  int lines = Count(d.log(), "netlink overrun");
+  EXPECT_GE(lines, 1);
+  EXPECT_LE(lines, 2) << d.log();
+  EXPECT_LT(lines, overruns);
+}
+
+TEST(Faults, KilledMidStormAndRestartedRebuildsFromTheKernel) {
+  REQUIRE_PRIVILEGE();
+  TestNetns ns;
+  ASSERT_TRUE(ns.ok());
+  Daemon::Options o;
+  o.port = FreePort();
+  auto first = std::make_unique<Daemon>(
+      std::vector<std::string>{"--netns=" + ns.name()}, o);
+  ASSERT_TRUE(first->ready()) << first->log();
+  std::thread storm(
+      [&] { CtInject(ns, "storm --count 200000 --proto tcp --quiet"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(kill(first->pid(), SIGKILL), 0);
+  first->WaitExit(5);
+  // Same port and a fresh daemon (its own control socket dir): back
+  // within one dump while the storm still runs.
+  Daemon second({"--netns=" + ns.name(), "--resync-interval=2s"}, o);
+  ASSERT_TRUE(second.ready()) << second.log();
+  storm.join();
+  CtInject(ns, "create --count 300 --proto udp --offset 900000 --quiet");
+  EntryCounts got, want;
+  EXPECT_TRUE(WaitUntilEqualsKernel(second, ns, ns.name(), 15, &got, &want))
+      << "daemon: " << Describe(got) << "\nkernel: " << Describe(want);
+  int code = -1;
+  second.Client("-s", &code);
+  EXPECT_EQ(code, 0);
+  std::string body;
+  EXPECT_EQ(second.Get("/-/healthy", &body), 200);
+}
+
+TEST(Faults, FullTableDropsAreCountedAndTheDaemonGoesOn) {
+  REQUIRE_PRIVILEGE();
+  TestNetns ns;
+  ASSERT_TRUE(ns.ok());
+  Daemon d({"--netns=" + ns.name(), "--resync-interval=2s"});
+  ASSERT_TRUE(d.ready()) << d.log();
+  // nf_conntrack_max is one global limit (writable in the root namespace
+  // only): lower it just above what the machine tracks now, fill the
+  // test namespace past it with real packets, restore it.
+  std::ifstream maxf("/proc/sys/net/netfilter/nf_conntrack_max");
+  std::ifstream countf("/proc/sys/net/netfilter/nf_conntrack_count");
+  int64_t old_max = 0, count = 0;
+  maxf >> old_max;
+  countf >> count;
+  int64_t limit = count + 200;
+  Shell("echo " + std::to_string(limit) +
+        " > /proc/sys/net/netfilter/nf_conntrack_max");
+  // UDP datagrams to 2000 ports: each a new flow until the table is full.
+  ns.Run(
+      "python3 -c \"import socket\n"
+      "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+      "for p in range(20000,22000):\n"
+      "  try: s.sendto(b'x',('127.0.0.1',p))\n"
+      "  except OSError: pass\"");
+  std::string stats = ns.Run("conntrack -S").out;
+  Shell("echo " + std::to_string(old_max) +
+        " > /proc/sys/net/netfilter/nf_conntrack_max");
+  auto m = d.Metrics();
+  double drops =
+      m[Series("conntrack_kernel_drop_total", {{"netns", ns.name()}})] +
+      m[Series("conntrack_kernel_early_drop_total", {{"netns", ns.name()}})] +
+      m[Series("conntrack_kernel_insert_failed_total", {{"netns", ns.name()}})];
+  EXPECT_GT(drops, 0) << stats;
+  auto kernel = KernelStatsSum(ns);
+  EXPECT_GE(kernel["drop"] + kernel["early_drop"] + kernel["insert_failed"],
+            drops);
+  EXPECT_TRUE(d.running());
+  EntryCounts got, want;
+  EXPECT_TRUE(WaitUntilEqualsKernel(d, ns, ns.name(), 10, &got, &want))
+      << "daemon: " << Describe(got) << "\nkernel: " << Describe(want);
+}
+
+// A TCP connection to the daemon's HTTP port.
+int Connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // Abusers must not hang the test when the server stops reading (the
+  // send timeout also bounds connect()).
+  timeval tv{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(Faults, HttpAbuseDuringAStormLosesNoEvent) {
+  REQUIRE_PRIVILEGE();
+  TestNetns ns;
+  ASSERT_TRUE(ns.ok());
+  Daemon d({"--netns=" + ns.name(), "--resync-interval=1h"});
+  ASSERT_TRUE(d.ready()) << d.log();
+  const int64_t baseline = RssKiB(d.pid());
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> peak{baseline};
+  std::vector<std::thread> abusers;
+  // 1000 connections that send nothing.
+  std::vector<int> idle;
+  for (int i = 0; i < 1000; ++i) {
+    int fd = Connect(d.port());
+    if (fd >= 0) idle.push_back(fd);
+  }
+  // 20 clients sending a request one byte a second.
+  for (int i = 0; i < 20; ++i) {
+    abusers.emplace_back([&] {
+      int fd = Connect(d.port());
+      const std::string req = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+      for (size_t k = 0; k < req.size() && !stop; ++k) {
+        if (send(fd, &req[k], 1, MSG_NOSIGNAL) != 1) break;
+        std::this_thread::sleep_for(std::chrono::seconds(1));
+      }
+      close(fd);
+    });
+  }
+  // 1 MiB headers and random query strings, in a loop.
+  abusers.emplace_back([&] {
+    std::mt19937 rng(42);
+    while (!stop) {
+      int fd = Connect(d.port());
+      if (fd < 0) continue;
+      std::string req = "GET /api/v1/flows?";
+      for (int k = 0; k < 64; ++k) req += static_cast<char>(33 + rng() % 94);
+      req += " HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(1 << 20, 'a') +
+             "\r\n\r\n";
+      send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+      char buf[4096];
+      recv(fd, buf, sizeof(buf), 0);
+      close(fd);
+    }
+  });
+  std::thread sampler([&] {
+    while (!stop) {
+      int64_t r = RssKiB(d.pid());
+      int64_t p = peak.load();
+      while (r > p && !peak.compare_exchange_weak(p, r)) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  std::string out = CtInject(ns, "storm --count 100000 --proto tcp").out;
+  stop = true;
+  for (int fd : idle) close(fd);
+  for (auto& t : abusers) t.join();
+  sampler.join();
+
+  ASSERT_TRUE(d.running()) << d.log();
+  EXPECT_NE(out.find("created=100000 failed=0"), std::string::npos) << out;
+  // Serving again, and nothing lost.
+  std::string body;
+  int status = 0;
+  for (int i = 0; i < 30 && status != 200; ++i) {
+    status = d.Get("/metrics", &body);
+    if (status != 200) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  ASSERT_EQ(status, 200);
+  auto m = ParsePromText(body);
+  EXPECT_EQ(
+      m[Series("ctcollect_netlink_overruns_total", {{"netns", ns.name()}})], 0);
+  EXPECT_GE(SumSeries(m, "conntrack_events_total",
+                      {{"netns", ns.name()}, {"type", "destroy"}}),
+            100000);
+  std::printf("rss: baseline %lld KiB, peak %lld KiB\n",
+              static_cast<long long>(baseline),
+              static_cast<long long>(peak.load()));
+  EXPECT_LT(peak.load() - baseline, 64 * 1024);
+}
+
+}  // namespace
+}  // namespace ctcollect::itest
