@@ -188,6 +188,9 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
       // A burst of connections (or idle ones held open on purpose) queues
       // in memory, bounded, instead of filling the kernel's backlog.
       "listen_backlog", "1024", "connection_queue", "1024",
+      // Header and body leave in separate writes: without this, Nagle and
+      // the client's delayed ACK add 40 ms to every keep-alive scrape.
+      "tcp_nodelay", "1",
       // A client that does not send its request promptly loses its
       // worker after 5 s; scrapers send at once.
   };

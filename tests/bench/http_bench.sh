@@ -55,7 +55,12 @@ echo $((flows + flows / 4)) >/proc/sys/net/netfilter/nf_conntrack_max
 ip netns add "$ns"
 ip netns exec "$ns" ip link set lo up
 ip netns exec "$ns" nft -f - <<'NFT'
-table inet bench { chain out { type filter hook output priority 0; ct state new accept } }
+table inet bench {
+  chain out {
+    type filter hook output priority 0; policy accept;
+    ct state new accept
+  }
+}
 NFT
 port=$((21000 + $$ % 20000))
 inj() { ip netns exec "$ns" "$inject" create --family ipv4 --proto tcp --state ESTABLISHED \
