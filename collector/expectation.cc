@@ -7,25 +7,11 @@
 
 #include <cstring>
 
+#include "collector/netlink_request.h"
 #include "collector/nl_attr.h"
 
 namespace ctcollect {
-namespace {
-
-size_t BuildRequest(void* buf, uint32_t seq, uint16_t type) {
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = type;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  nlh->nlmsg_seq = seq;
-  auto* nfg =
-      static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-  nfg->nfgen_family = AF_UNSPEC;
-  nfg->version = NFNETLINK_V0;
-  nfg->res_id = 0;
-  return nlh->nlmsg_len;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::optional<ExpMessage> ParseExpMessage(const nlmsghdr* nlh) {
   if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(nfgenmsg)) return std::nullopt;
@@ -106,14 +92,18 @@ bool ParseExpStatsMessage(const nlmsghdr* nlh, ExpStats* out) {
 }
 
 size_t BuildExpDump(void* buf, uint32_t seq) {
-  return BuildRequest(buf, seq,
-                      (NFNL_SUBSYS_CTNETLINK_EXP << 8) | IPCTNL_MSG_EXP_GET);
+  return PutNfnlRequest(buf,
+                        (NFNL_SUBSYS_CTNETLINK_EXP << 8) | IPCTNL_MSG_EXP_GET,
+                        NLM_F_DUMP, seq)
+      ->nlmsg_len;
 }
 
 size_t BuildExpStatsCpuRequest(void* buf, uint32_t seq) {
-  return BuildRequest(
-      buf, seq,
-      (NFNL_SUBSYS_CTNETLINK_EXP << 8) | IPCTNL_MSG_EXP_GET_STATS_CPU);
+  return PutNfnlRequest(
+             buf,
+             (NFNL_SUBSYS_CTNETLINK_EXP << 8) | IPCTNL_MSG_EXP_GET_STATS_CPU,
+             NLM_F_DUMP, seq)
+      ->nlmsg_len;
 }
 
 void ExpectationTable::Apply(const ExpMessage& m, bool event) {

@@ -9,19 +9,12 @@
 #include <vector>
 
 #include "collector/nl_attr.h"
+#include "collector/testing/captures.h"
 
 namespace ctcollect {
 namespace {
 
-std::vector<uint64_t> ReadCapture(const std::string& name, size_t* size) {
-  std::ifstream f(std::string(CTCOLLECT_TESTDATA) + "/" + name,
-                  std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(f)), {});
-  std::vector<uint64_t> buf(bytes.size() / 8 + 1);
-  std::memcpy(buf.data(), bytes.data(), bytes.size());
-  *size = bytes.size();
-  return buf;
-}
+using testing::ReadCapture;
 
 // The real ftp session of tests/testdata: the helper set the expectation
 // up twice for one 227 reply, and the data connection used it.

@@ -16,16 +16,8 @@ namespace ctcollect {
 namespace {
 
 size_t BuildRequest(void* buf, uint32_t seq, uint8_t msg, uint16_t flags) {
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | msg;
-  nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-  nlh->nlmsg_seq = seq;
-  auto* nfg =
-      static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-  nfg->nfgen_family = AF_UNSPEC;
-  nfg->version = NFNETLINK_V0;
-  nfg->res_id = 0;
-  return nlh->nlmsg_len;
+  return PutNfnlRequest(buf, (NFNL_SUBSYS_CTNETLINK << 8) | msg, flags, seq)
+      ->nlmsg_len;
 }
 
 // CTA_STATS_* attribute -> our index, -1 for the ones the kernel no longer

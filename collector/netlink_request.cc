@@ -1,5 +1,7 @@
 #include "collector/netlink_request.h"
 
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <poll.h>
 
 #include <cerrno>
@@ -9,6 +11,20 @@
 #include "collector/nl_attr.h"
 
 namespace ctcollect {
+
+nlmsghdr* PutNfnlRequest(void* buf, uint16_t type, uint16_t flags, uint32_t seq,
+                         uint8_t family) {
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+  nlh->nlmsg_type = type;
+  nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+  nlh->nlmsg_seq = seq;
+  auto* nfg =
+      static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
+  nfg->nfgen_family = family;
+  nfg->version = NFNETLINK_V0;
+  nfg->res_id = 0;
+  return nlh;
+}
 
 std::error_code NetlinkRequest(NetlinkSocket* sock, const nlmsghdr* req,
                                const ReplyHandler& on_reply, int timeout_ms) {

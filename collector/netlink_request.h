@@ -21,6 +21,12 @@ class NetlinkSocket;
 // NLMSG_ERROR); returns false when the message is malformed.
 using ReplyHandler = std::function<bool(const nlmsghdr*)>;
 
+// Writes the header of an nfnetlink request (nlmsghdr + nfgenmsg) into
+// `buf`: `type` is (subsystem << 8) | message, `flags` are added to
+// NLM_F_REQUEST. Attributes may follow (mnl_attr_put_*).
+nlmsghdr* PutNfnlRequest(void* buf, uint16_t type, uint16_t flags, uint32_t seq,
+                         uint8_t family = 0 /* AF_UNSPEC */);
+
 // `req` is one netlink message whose nlmsg_seq identifies it. Returns the
 // kernel's error (e.g. ENOENT, EOPNOTSUPP) if it answered with one,
 // timed_out after `timeout_ms` without an answer, bad_message if the

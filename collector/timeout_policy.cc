@@ -48,20 +48,6 @@ const nfgenmsg* NfGen(const nlmsghdr* nlh) {
                                            NLMSG_HDRLEN);
 }
 
-nlmsghdr* PutHeader(void* buf, uint32_t seq, uint16_t type, uint16_t flags,
-                    uint8_t family) {
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = type;
-  nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-  nlh->nlmsg_seq = seq;
-  auto* nfg =
-      static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-  nfg->nfgen_family = family;
-  nfg->version = NFNETLINK_V0;
-  nfg->res_id = 0;
-  return nlh;
-}
-
 // The protocols the kernel keeps default timeouts for.
 constexpr uint8_t kDefaultProtos[] = {
     IPPROTO_TCP,  IPPROTO_UDP,  IPPROTO_UDPLITE, IPPROTO_ICMP, IPPROTO_ICMPV6,
@@ -306,28 +292,26 @@ std::optional<TimeoutPolicy> ParseNftTimeoutObject(const nlmsghdr* nlh,
 }
 
 size_t BuildCttimeoutDump(void* buf, uint32_t seq) {
-  return PutHeader(
-             buf, seq,
-             (NFNL_SUBSYS_CTNETLINK_TIMEOUT << 8) | IPCTNL_MSG_TIMEOUT_GET,
-             NLM_F_DUMP, AF_UNSPEC)
+  return PutNfnlRequest(
+             buf, (NFNL_SUBSYS_CTNETLINK_TIMEOUT << 8) | IPCTNL_MSG_TIMEOUT_GET,
+             NLM_F_DUMP, seq)
       ->nlmsg_len;
 }
 
 size_t BuildDefaultTimeoutGet(void* buf, uint32_t seq, uint16_t l3proto,
                               uint8_t l4proto) {
-  nlmsghdr* nlh = PutHeader(
-      buf, seq,
+  nlmsghdr* nlh = PutNfnlRequest(
+      buf,
       (NFNL_SUBSYS_CTNETLINK_TIMEOUT << 8) | IPCTNL_MSG_TIMEOUT_DEFAULT_GET,
-      NLM_F_ACK, AF_UNSPEC);
+      NLM_F_ACK, seq);
   mnl_attr_put_u16(nlh, CTA_TIMEOUT_L3PROTO, htons(l3proto));
   mnl_attr_put_u8(nlh, CTA_TIMEOUT_L4PROTO, l4proto);
   return nlh->nlmsg_len;
 }
 
 size_t BuildNftTimeoutDump(void* buf, uint32_t seq) {
-  nlmsghdr* nlh =
-      PutHeader(buf, seq, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETOBJ,
-                NLM_F_DUMP, NFPROTO_UNSPEC);
+  nlmsghdr* nlh = PutNfnlRequest(
+      buf, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETOBJ, NLM_F_DUMP, seq);
   mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_CT_TIMEOUT));
   return nlh->nlmsg_len;
 }

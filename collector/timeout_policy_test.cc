@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "collector/nl_attr.h"
+#include "collector/testing/captures.h"
 
 namespace ctcollect {
 namespace {
@@ -151,15 +152,7 @@ TEST(TimeoutPolicy, RefusesMalformedMessages) {
 namespace ctcollect {
 namespace {
 
-std::vector<uint64_t> ReadCapture(const std::string& name, size_t* size) {
-  std::ifstream f(std::string(CTCOLLECT_TESTDATA) + "/" + name,
-                  std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(f)), {});
-  std::vector<uint64_t> buf(bytes.size() / 8 + 1);
-  std::memcpy(buf.data(), bytes.data(), bytes.size());
-  *size = bytes.size();
-  return buf;
-}
+using testing::ReadCapture;
 
 // Real dumps from this kernel (tests/testdata/capture.sh policies).
 TEST(TimeoutPolicyCaptured, CttimeoutAndNftDumps) {

@@ -111,16 +111,10 @@ std::optional<UserspaceHelper> ParseCthelperMessage(const nlmsghdr* nlh,
 }
 
 size_t BuildCthelperDump(void* buf, uint32_t seq) {
-  nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = (NFNL_SUBSYS_CTHELPER << 8) | NFNL_MSG_CTHELPER_GET;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  nlh->nlmsg_seq = seq;
-  auto* nfg =
-      static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-  nfg->nfgen_family = AF_UNSPEC;
-  nfg->version = NFNETLINK_V0;
-  nfg->res_id = 0;
-  return nlh->nlmsg_len;
+  return PutNfnlRequest(buf,
+                        (NFNL_SUBSYS_CTHELPER << 8) | NFNL_MSG_CTHELPER_GET,
+                        NLM_F_DUMP, seq)
+      ->nlmsg_len;
 }
 
 std::error_code QueryUserspaceHelpers(NetlinkSocket* sock,

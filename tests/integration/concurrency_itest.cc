@@ -30,15 +30,6 @@ constexpr char kStormRate[] = " --rate 60000";
 constexpr char kStormRate[] = "";
 #endif
 
-int64_t RssKiB(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
-  }
-  return -1;
-}
-
 TEST(Concurrency, HundredClientsDuringAStorm) {
   REQUIRE_PRIVILEGE();
   TestNetns ns;

@@ -14,6 +14,9 @@
 
 namespace ctcollect::itest {
 
+// VmRSS of a process in KiB, -1 if it is gone.
+int64_t RssKiB(pid_t pid);
+
 // A free TCP port on 127.0.0.1 (bound to port 0, then released).
 int FreePort();
 

@@ -35,15 +35,6 @@ int Count(const std::string& text, const std::string& what) {
   return n;
 }
 
-int64_t RssKiB(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
-  }
-  return -1;
-}
-
 TEST(Faults, TinyBufferOverrunsAreCountedResyncedAndLoggedOnce) {
   REQUIRE_PRIVILEGE();
   TestNetns ns;
