@@ -36,6 +36,40 @@ void Populate(const TestNetns& ns) {
   Inject(ns, "create --count 2 --proto sctp");
 }
 
+// A real NATed connection: 127.0.0.1:7700 is DNATed to :7701, where a
+// server holds it open; the kernel's entry has a reply tuple of its own.
+bool NatFlow(const TestNetns& ns) {
+  if (ns.Run("nft -f - <<'EOF'\n"
+             "table ip nat {\n"
+             "  chain out {\n"
+             "    type nat hook output priority -100;\n"
+             "    tcp dport 7700 dnat to 127.0.0.1:7701\n"
+             "  }\n"
+             "}\nEOF")
+          .exit_code != 0) {
+    return false;
+  }
+  ns.Run(
+      "(python3 -c \"import socket,time\n"
+      "s=socket.socket(); s.bind(('127.0.0.1',7701)); s.listen()\n"
+      "c=socket.create_connection(('127.0.0.1',7700)); a,_=s.accept(); "
+      "time.sleep(30)\") >/dev/null 2>&1 &");
+  for (int i = 0; i < 50; ++i) {
+    if (KernelListed(ns, "-p tcp --dport 7700") == 1) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+std::multiset<std::string> Matches(const std::string& s, const char* re) {
+  std::multiset<std::string> out;
+  std::regex r(re);
+  for (std::sregex_iterator it(s.begin(), s.end(), r), end; it != end; ++it) {
+    out.insert((*it)[1]);
+  }
+  return out;
+}
+
 std::string ConntrackdConf(const Daemon& d) {
   std::string path = d.socket() + ".conntrackd.conf";
   std::ofstream(path) << "General {\n\tUNIX {\n\t\tPath " << d.socket()
@@ -146,6 +180,7 @@ TEST(ControlSocket, CtcollectXmlEqualsConntrackListXml) {
   TestNetns ns;
   ASSERT_TRUE(ns.ok());
   Populate(ns);
+  ASSERT_TRUE(NatFlow(ns));
   Daemon d({"--netns=" + ns.name()});
   ASSERT_TRUE(d.ready()) << d.log();
   int rc = -1;
@@ -153,7 +188,17 @@ TEST(ControlSocket, CtcollectXmlEqualsConntrackListXml) {
   EXPECT_EQ(rc, 0);
   std::string theirs = ns.Run("conntrack -L -o xml 2>/dev/null").out;
   EXPECT_EQ(Flows(ours), Flows(theirs));
-  EXPECT_EQ(Flows(ours).size(), 15u);
+  EXPECT_EQ(Flows(ours).size(), 16u);
+  EXPECT_NE(theirs.find("<sport>7701</sport>"), std::string::npos);  // NAT
+  // JSON flow for flow: the same ids, marks and zones as the kernel's XML.
+  std::string all = d.Get("/api/v1/flows?format=json");
+  EXPECT_EQ(Matches(all, R"re("id":(\d+))re"),
+            Matches(theirs, R"re(<id>(\d+)</id>)re"));
+  EXPECT_EQ(Matches(all, R"re("mark":([1-9]\d*))re"),
+            Matches(theirs, R"re(<mark>([1-9]\d*)</mark>)re"));
+  EXPECT_EQ(Matches(all, R"re("ct_zone":([1-9]\d*))re"),
+            Matches(theirs, R"re(<zone>([1-9]\d*)</zone>)re"));
+  EXPECT_NE(all.find("\"sport\":7701"), std::string::npos) << all;
   EXPECT_EQ(ours.rfind(
                 "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<conntrack>\n", 0),
             0u);
