@@ -43,6 +43,22 @@ bool ControlService::Watches(const std::string& netns) const {
   return false;
 }
 
+bool ControlService::WatchedOr404(const char* verb, const std::string& netns,
+                                  ReplyWriter* out) const {
+  if (netns.empty() || Watches(netns)) return true;
+  out->Write(NativeStatusLine(
+      404, std::string(verb) + ": no watched netns \"" + netns + "\""));
+  return false;
+}
+
+const NetnsSnapshot* ControlService::PickNetns(const Snapshot& snap,
+                                               const std::string& netns) {
+  for (const auto& n : snap.netns) {
+    if (netns.empty() || n.netns == netns) return &n;
+  }
+  return nullptr;
+}
+
 void ControlService::Handle(const ControlRequest& req, ReplyWriter* out) {
   if (req.kind == ControlRequest::Kind::kConntrackd) {
     HandleConntrackd(req.code, out);
@@ -227,19 +243,9 @@ void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
       return;
     }
     std::string netns = arg("netns");
-    if (!netns.empty() && !Watches(netns)) {
-      out->Write(NativeStatusLine(
-          404, "policies: no watched netns \"" + netns + "\""));
-      return;
-    }
+    if (!WatchedOr404("policies", netns, out)) return;
     Snapshot snap = collector_->TakeSnapshot();
-    const NetnsSnapshot* ns = nullptr;
-    for (const auto& n : snap.netns) {
-      if (netns.empty() || n.netns == netns) {
-        ns = &n;
-        break;
-      }
-    }
+    const NetnsSnapshot* ns = PickNetns(snap, netns);
     std::string text =
         format == "json"
             ? PoliciesJson(snap, ns ? ns->netns : netns, arg("name"))
@@ -274,19 +280,9 @@ void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
       ao.min_samples = static_cast<int64_t>(*n);
     }
     std::string netns = arg("netns");
-    if (!netns.empty() && !Watches(netns)) {
-      out->Write(
-          NativeStatusLine(404, "advise: no watched netns \"" + netns + "\""));
-      return;
-    }
+    if (!WatchedOr404("advise", netns, out)) return;
     Snapshot snap = collector_->TakeSnapshot();
-    const NetnsSnapshot* ns = nullptr;
-    for (const auto& n : snap.netns) {
-      if (netns.empty() || n.netns == netns) {
-        ns = &n;
-        break;
-      }
-    }
+    const NetnsSnapshot* ns = PickNetns(snap, netns);
     auto durations = collector_->CopyStateDurations(ns ? ns->netns : netns);
     std::vector<TimeoutPolicy> none;
     const auto& policies = ns ? ns->policies : none;
@@ -299,11 +295,7 @@ void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
       return;
     }
     std::string netns = arg("netns");
-    if (!netns.empty() && !Watches(netns)) {
-      out->Write(
-          NativeStatusLine(404, "helpers: no watched netns \"" + netns + "\""));
-      return;
-    }
+    if (!WatchedOr404("helpers", netns, out)) return;
     Snapshot snap = collector_->TakeSnapshot();
     out->Write(NativeStatusLine(200, "OK"));
     for (const auto& n : snap.netns) {

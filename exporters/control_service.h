@@ -32,6 +32,12 @@ class ControlService : public ControlHandler {
   void HandleConntrackd(int32_t code, ReplyWriter* out);
   void HandleNative(const ControlRequest& req, ReplyWriter* out);
   bool Watches(const std::string& netns) const;
+  // True if `netns` is "" or watched; else writes the 404 reply for `verb`.
+  bool WatchedOr404(const char* verb, const std::string& netns,
+                    ReplyWriter* out) const;
+  // The snapshot of `netns`, the first namespace for "", or nullptr.
+  static const NetnsSnapshot* PickNetns(const Snapshot& snap,
+                                        const std::string& netns);
   std::string FlushKernel();
 
   Collector* collector_;
