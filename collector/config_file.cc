@@ -35,6 +35,20 @@ const std::map<std::string, std::map<std::string, KeySpec>>& Keys() {
        {{"socket", {"--control.socket", Kind::kScalar}},
         {"socket_group", {"--control.socket-group", Kind::kScalar}}}},
       {"log", {{"level", {"--log.level", Kind::kScalar}}}},
+      {"sync",
+       {{"mode", {"--sync.mode", Kind::kScalar}},
+        {"transport", {"--sync.transport", Kind::kScalar}},
+        {"listen_address", {"--sync.listen-address", Kind::kScalar}},
+        {"peers", {"--sync.peer", Kind::kList}},
+        {"multicast_group", {"--sync.multicast-group", Kind::kScalar}},
+        {"interface", {"--sync.interface", Kind::kScalar}},
+        {"hmac_key_file", {"--sync.hmac-key-file", Kind::kScalar}},
+        {"ack_window", {"--sync.ack-window", Kind::kScalar}},
+        {"resend_queue_size", {"--sync.resend-queue-size", Kind::kScalar}},
+        {"refresh_time", {"--sync.refresh-time", Kind::kScalar}},
+        {"cache_timeout", {"--sync.cache-timeout", Kind::kScalar}},
+        {"mtu", {"--sync.mtu", Kind::kScalar}},
+        {"conntrackd_config", {"--conntrackd.config", Kind::kScalar}}}},
   };
   return kKeys;
 }
@@ -94,6 +108,8 @@ void ApplyKey(const FileError& err, const YAML::Node& n, const std::string& key,
     case Kind::kList:
       if (std::string(spec.flag) == "--web.listen-address") {
         o->listen_addresses.clear();
+      } else if (std::string(spec.flag) == "--sync.peer") {
+        o->sync.peers.clear();
       } else {
         o->netns.clear();
       }

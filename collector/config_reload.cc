@@ -24,6 +24,7 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonOptions& running,
   check(running.control_socket != loaded.control_socket, "--control.socket");
   check(running.control_socket_group != loaded.control_socket_group,
         "--control.socket-group");
+  check(!(running.sync == loaded.sync), "--sync.*");
   return out;
 }
 

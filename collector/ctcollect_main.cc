@@ -109,9 +109,15 @@ int main(int argc, char** argv) {
                              : cmd.xml ? "xml"
                                        : "conntrackd"}});
     case A::kDumpExternal:
-      return Run(socket, "external", {});
+      if (cmd.section == "expect") {
+        return Run(socket, "external", {{"what", "expect"}});
+      }
+      return Run(socket, "external",
+                 {{"format", cmd.json  ? "json"
+                             : cmd.xml ? "xml"
+                                       : "conntrackd"}});
     case A::kFlushCache:
-      if (cmd.section == "external") return Run(socket, "external", {});
+      if (cmd.section == "external") return Run(socket, "flush-external", {});
       return Run(socket, "flush-cache", {});
     case A::kFlushKernel:
       if (!cmd.yes &&

@@ -21,6 +21,7 @@
 #include "collector/options.h"
 #include "collector/service_notify.h"
 #include "collector/signal_loop.h"
+#include "collector/sync_peer.h"
 #include "collector/version.h"
 #include "exporters/control_service.h"
 #include "exporters/http_server.h"
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<ControlService> control_service;
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<HttpServer> http;
+  std::unique_ptr<SyncPeer> sync;
   try {
     HttpOptions hopts;
     for (const auto& l : opts.listen_addresses) {
@@ -102,6 +104,13 @@ int main(int argc, char** argv) {
       collector.Add(std::make_unique<NetnsWatcher>(std::move(ns), wopts));
     }
 
+    // Replication peer mode replicates the first watched namespace.
+    if (opts.sync.mode != SyncMode::kOff) {
+      sync = std::make_unique<SyncPeer>(opts.sync, collector.Namespaces()[0]);
+      control_service->set_sync(sync.get());
+      hopts.sync_snapshot = [&sync] { return sync->Snapshot(); };
+    }
+
     hopts.telemetry_path = opts.telemetry_path;
     hopts.web_config_file = opts.web_config_file;
     hopts.version = kVersion;
@@ -119,6 +128,7 @@ int main(int argc, char** argv) {
   collector.SetClassifier(MakeClassifier(opts));
   collector.SetPolicySelectors(opts.policy_selectors);
   collector.Start();
+  if (sync) sync->Start();
   control->Start();
   std::string ports;
   for (int p : http->ports()) ports += " " + std::to_string(p);
@@ -131,6 +141,7 @@ int main(int argc, char** argv) {
   RunUntilStopped(wait_set, collector, &reloader, &notifier);
   control.reset();
   http.reset();
+  if (sync) sync->Stop();
   collector.Stop();
   return 0;
 }

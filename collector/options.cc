@@ -7,6 +7,9 @@
 #include <functional>
 #include <map>
 
+#include "collector/conntrackd_conf.h"
+#include "collector/flow_values.h"
+
 namespace ctcollect {
 namespace {
 
@@ -158,11 +161,100 @@ const std::map<std::string_view, Setter>& DaemonFlags() {
          if (v.empty() || v.front() != '/')
            Fail(f, v, "must be an absolute path");
          o.control_socket = std::string(v);
+         o.control_socket_set = true;
        }},
       {"--control.socket-group",
        [](DaemonOptions& o, auto f, auto v) {
          if (v.empty()) Fail(f, v, "empty group name");
          o.control_socket_group = std::string(v);
+       }},
+      {"--sync.mode",
+       [](DaemonOptions& o, auto f, auto v) {
+         if (v == "notrack") {
+           o.sync.mode = SyncMode::kNotrack;
+         } else if (v == "ftfw") {
+           o.sync.mode = SyncMode::kFtfw;
+         } else if (v == "alarm") {
+           o.sync.mode = SyncMode::kAlarm;
+         } else if (v == "off") {
+           o.sync.mode = SyncMode::kOff;
+         } else {
+           Fail(f, v, "use notrack, ftfw, alarm or off");
+         }
+       }},
+      {"--sync.transport",
+       [](DaemonOptions& o, auto f, auto v) {
+         if (v == "udp") {
+           o.sync.transport = SyncTransport::kUdp;
+         } else if (v == "multicast") {
+           o.sync.transport = SyncTransport::kMulticast;
+         } else if (v == "tcp") {
+           o.sync.transport = SyncTransport::kTcp;
+         } else {
+           Fail(f, v, "use udp, multicast or tcp");
+         }
+       }},
+      {"--sync.listen-address",
+       [](DaemonOptions& o, auto f, auto v) {
+         if (v.empty()) Fail(f, v, "empty address");
+         o.sync.listen_address = std::string(v);
+       }},
+      {"--sync.peer",
+       [](DaemonOptions& o, auto f, auto v) {
+         if (v.empty()) Fail(f, v, "empty address");
+         o.sync.peers.emplace_back(v);
+       }},
+      {"--sync.multicast-group",
+       [](DaemonOptions& o, auto f, auto v) {
+         if (v.empty()) Fail(f, v, "empty group");
+         o.sync.multicast_group = std::string(v);
+       }},
+      {"--sync.interface",
+       [](DaemonOptions& o, auto f, auto v) {
+         if (v.empty() || v.size() >= 16) Fail(f, v, "not an interface name");
+         o.sync.interface = std::string(v);
+       }},
+      {"--sync.hmac-key-file",
+       [](DaemonOptions& o, auto f, auto v) {
+         if (v.empty()) Fail(f, v, "empty path");
+         o.sync.hmac_key_file = std::string(v);
+       }},
+      {"--sync.ack-window",
+       [](DaemonOptions& o, auto f, auto v) {
+         auto n = ParseNumber(std::string(v), 1u << 20);
+         if (!n || *n == 0) Fail(f, v, "a number from 1 to 1048576");
+         o.sync.ack_window = static_cast<uint32_t>(*n);
+       }},
+      {"--sync.resend-queue-size",
+       [](DaemonOptions& o, auto f, auto v) {
+         auto n = ParseNumber(std::string(v), 1u << 24);
+         if (!n) Fail(f, v, "a number up to 16777216");
+         o.sync.resend_queue_size = static_cast<uint32_t>(*n);
+       }},
+      {"--sync.refresh-time",
+       [](DaemonOptions& o, auto f, auto v) {
+         auto d = ParseDuration(f, v);
+         if (d.count() < 1000) Fail(f, v, "at least 1s");
+         o.sync.refresh_time =
+             std::chrono::duration_cast<std::chrono::seconds>(d);
+       }},
+      {"--sync.cache-timeout",
+       [](DaemonOptions& o, auto f, auto v) {
+         auto d = ParseDuration(f, v);
+         if (d.count() < 1000) Fail(f, v, "at least 1s");
+         o.sync.cache_timeout =
+             std::chrono::duration_cast<std::chrono::seconds>(d);
+       }},
+      {"--sync.mtu",
+       [](DaemonOptions& o, auto f, auto v) {
+         auto n = ParseNumber(std::string(v), 65535);
+         if (!n || *n < 576) Fail(f, v, "a number from 576 to 65535");
+         o.sync.mtu = static_cast<uint32_t>(*n);
+       }},
+      {"--conntrackd.config",
+       [](DaemonOptions& o, auto f, auto v) {
+         if (v.empty()) Fail(f, v, "empty path");
+         o.conntrackd_config = std::string(v);
        }},
       {"--log.level",
        [](DaemonOptions& o, auto f, auto v) {
@@ -193,12 +285,20 @@ void FinishDaemonOptions(DaemonOptions* o) {
   if (o->listen_addresses.empty()) {
     o->listen_addresses.emplace_back(kDefaultListenAddress);
   }
+  if (!o->conntrackd_config.empty()) {
+    ConntrackdConf c = ReadConntrackdConf(o->conntrackd_config);
+    o->sync = c.sync;
+    if (!c.unix_path.empty() && !o->control_socket_set) {
+      o->control_socket = c.unix_path;
+    }
+  }
 }
 
 DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args,
                                  DaemonOptions base) {
   DaemonOptions o = std::move(base);
-  bool listen_from_flags = false, netns_from_flags = false;
+  bool listen_from_flags = false, netns_from_flags = false,
+       peers_from_flags = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
     if (a == "--version") {
@@ -240,6 +340,10 @@ DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args,
       o.netns.clear();
       netns_from_flags = true;
     }
+    if (name == "--sync.peer" && !peers_from_flags) {
+      o.sync.peers.clear();
+      peers_from_flags = true;
+    }
     ApplyDaemonFlag(name, value, &o);
   }
   FinishDaemonOptions(&o);
@@ -275,6 +379,27 @@ Flags:
                              clients (default /run/ctcollectd/ctl.sock)
   --control.socket-group=GROUP
                              group owning the control socket (mode 0660)
+  --sync.mode=MODE           replication peer mode, as conntrackd's Sync
+                             section: notrack, ftfw or alarm (default off)
+  --sync.transport=T         udp (default), multicast or tcp
+  --sync.listen-address=ADDR:PORT
+                             where peer messages arrive (udp, tcp); with
+                             multicast, the local address to join from
+  --sync.peer=ADDR[:PORT]    a peer: where to send, and the only sources
+                             accepted; repeatable
+  --sync.multicast-group=GROUP:PORT
+                             multicast group (e.g. 225.0.0.50:3780)
+  --sync.interface=IFNAME    interface of the sync link
+  --sync.hmac-key-file=FILE  HMAC-SHA256 of every datagram with this key
+                             (ctcollectd peers only: conntrackd has none)
+  --sync.ack-window=N        FT-FW ACKWindowSize (default 300)
+  --sync.resend-queue-size=N FT-FW ResendQueueSize (default 131072)
+  --sync.refresh-time=DUR    ALARM RefreshTime (default 15s)
+  --sync.cache-timeout=DUR   ALARM CacheTimeout (default 180s)
+  --sync.mtu=N               largest datagram + 28 (default: the
+                             interface's MTU)
+  --conntrackd.config=FILE   take the Sync section and the UNIX socket path
+                             from an existing conntrackd.conf
   --log.level=LEVEL          debug, info, warn or error (default info)
   --version                  print the version and exit
   --help                     print this help and exit

@@ -15,6 +15,7 @@
 #include "collector/flow_class.h"
 #include "collector/log.h"
 #include "collector/policy_attribution.h"
+#include "collector/sync_options.h"
 
 namespace ctcollect {
 
@@ -34,6 +35,8 @@ struct DaemonOptions {
   std::vector<std::string> netns;  // empty: the daemon's own namespace
   bool enable_accounting = false;
   std::string control_socket = "/run/ctcollectd/ctl.sock";
+  bool control_socket_set = false;  // given by flag or file: it wins over
+                                    // a --conntrackd.config's UNIX Path
   std::string control_socket_group;
   LogLevel log_level = LogLevel::kInfo;
   // From the config file only (flow_classes:).
@@ -41,6 +44,11 @@ struct DaemonOptions {
   int max_flow_classes = kDefaultMaxFlowClasses;
   // timeout_policies: selectors (flow fields -> the policy they run under).
   std::vector<PolicySelector> policy_selectors;
+  // Replication peer mode (--sync.*, the config file's sync: section).
+  SyncOptions sync;
+  // --conntrackd.config: the Sync section and UNIX socket path of an
+  // existing conntrackd.conf replace the sync settings and the socket.
+  std::string conntrackd_config;
   bool show_version = false;
   bool show_help = false;
 };

@@ -131,8 +131,70 @@ std::string ConntrackdStatsRuntime(const Snapshot& s, const DaemonFigures& d) {
       U32(d.local_unknown_request));
 }
 
-std::string ConntrackdStatsNetworkIdle() {
+namespace {
+
+int64_t Err(const SyncPeerSnapshot& p, SyncError e) {
+  return p.stats.malformed[static_cast<size_t>(e)];
+}
+
+const char* ChannelName(SyncTransport t) {
+  switch (t) {
+    case SyncTransport::kUdp:
+      return "UDP";
+    case SyncTransport::kMulticast:
+      return "multicast";
+    case SyncTransport::kTcp:
+      return "TCP";
+  }
+  return "UDP";
+}
+
+// The three traffic lines of a link: what it sent, what its peers sent.
+std::string TrafficLines(const SyncSnapshot& s, size_t link) {
+  const SyncLinkSnapshot& l = s.links[link];
+  int64_t rbytes = 0, rpackets = 0, rerrors = 0;
+  for (const auto& p : s.peers) {
+    if (p.link != link) continue;
+    rbytes += p.stats.bytes_recv;
+    rpackets += p.stats.packets_recv;
+    for (auto e :
+         {SyncError::kBadHmac, SyncError::kTruncated, SyncError::kBadSize}) {
+      rerrors += Err(p, e);
+    }
+  }
   return Printf(
+      "%20llu Bytes sent %20llu Bytes recv\n"
+      "%20llu Pckts sent %20llu Pckts recv\n"
+      "%20llu Error send %20llu Error recv\n\n",
+      static_cast<unsigned long long>(l.stats.bytes_sent),
+      static_cast<unsigned long long>(rbytes),
+      static_cast<unsigned long long>(l.stats.packets_sent),
+      static_cast<unsigned long long>(rpackets),
+      static_cast<unsigned long long>(l.stats.send_errors),
+      static_cast<unsigned long long>(rerrors));
+}
+
+std::string Device(const SyncSnapshot& s) {
+  return s.interface.empty() ? std::string("any") : s.interface;
+}
+
+}  // namespace
+
+std::string ConntrackdStatsNetwork(const SyncSnapshot& s) {
+  int64_t malformed = 0, version = 0, header = 0, payload = 0, type = 0,
+          truncated = 0, size = 0, lost = 0, before = 0;
+  for (const auto& p : s.peers) {
+    for (int64_t v : p.stats.malformed) malformed += v;
+    version += Err(p, SyncError::kBadVersion);
+    header += Err(p, SyncError::kBadHeader);
+    payload += Err(p, SyncError::kBadPayload);
+    type += Err(p, SyncError::kBadType);
+    truncated += Err(p, SyncError::kTruncated);
+    size += Err(p, SyncError::kBadSize);
+    lost += p.stats.lost;
+    before += p.stats.before;
+  }
+  std::string out = Printf(
       "network statistics:\n"
       "\trecv:\n"
       "\t\tMalformed messages:\t%20llu\n"
@@ -148,13 +210,52 @@ std::string ConntrackdStatsNetworkIdle() {
       "\trecv:\n"
       "\t\tPackets lost:\t\t%20llu\n"
       "\t\tPackets before:\t\t%20llu\n\n",
-      0ull, 0u, 0u, 0u, 0u, 0u, 0u, 0u, 0ull, 0ull);
+      static_cast<unsigned long long>(malformed), U32(version), U32(header),
+      U32(payload), U32(type), U32(truncated), U32(size), 0u,
+      static_cast<unsigned long long>(lost),
+      static_cast<unsigned long long>(before));
+  for (size_t i = 0; i < s.links.size(); ++i) {
+    out += Printf("%s traffic (active device=%s):\n", ChannelName(s.transport),
+                  Device(s).c_str());
+    out += TrafficLines(s, i);
+  }
+  return out;
 }
 
-std::string ConntrackdStatsRsqueueIdle() { return "resent queue (len=0)\n"; }
+std::string ConntrackdStatsLink(const SyncSnapshot& s) {
+  std::string out;
+  for (size_t i = 0; i < s.links.size(); ++i) {
+    out += Printf("%s traffic device=%s status=RUNNING role=ACTIVE:\n",
+                  ChannelName(s.transport), Device(s).c_str());
+    out += TrafficLines(s, i);
+  }
+  return out;
+}
 
-std::string ConntrackdStatsQueueIdle() {
-  return Printf("allocated queue nodes:\t\t%12u\n\n", 0u);
+std::string ConntrackdStatsQueue(const SyncSnapshot& s) {
+  int64_t len = 0, dropped = 0;
+  for (const auto& l : s.links) {
+    len += l.resend_queue_length;
+    dropped += l.resend_queue_dropped;
+  }
+  std::string out = Printf("allocated queue nodes:\t\t%12u\n\n", U32(len));
+  if (!s.enabled) return out;
+  auto queue = [&](const char* name, int64_t cur, int64_t max, int64_t enospc) {
+    out += Printf(
+        "queue %s:\n"
+        "current elements:\t\t%12u\n"
+        "maximum elements:\t\t%12u\n"
+        "not enough space errors:\t%12u\n\n",
+        name, U32(cur), U32(max), U32(enospc));
+  };
+  // Messages go out as they are made: the transmit and error queues stay
+  // empty; their maximum is conntrackd's.
+  queue("txqueue", 0, INT32_MAX, 0);
+  queue("errorq", 0, 128, 0);
+  if (s.mode == SyncMode::kFtfw) {
+    queue("rsqueue", len, s.resend_queue_capacity, dropped);
+  }
+  return out;
 }
 
 }  // namespace ctcollect

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "collector/snapshot.h"
+#include "collector/sync_snapshot.h"
 
 namespace ctcollect {
 
@@ -28,12 +29,13 @@ std::string ConntrackdStatsCache(const Snapshot& s);
 // `-s runtime` (STATS_RUNTIME).
 std::string ConntrackdStatsRuntime(const Snapshot& s, const DaemonFigures& d);
 
-// The replication blocks (`-s network`, `-s rsqueue`, `-s queue`) in
-// conntrackd's sync-mode layout, all figures zero: ctcollectd has no
-// replication peer running, and scripts that parse these blocks get the
-// layout they expect rather than nothing.
-std::string ConntrackdStatsNetworkIdle();
-std::string ConntrackdStatsRsqueueIdle();
-std::string ConntrackdStatsQueueIdle();
+// The replication blocks in conntrackd's sync-mode layout, with the peer
+// mode's figures: `-s network` (errors, sequence tracking, then each link's
+// traffic), `-s link`, `-s queue`. With peer mode off (a default
+// snapshot) they print their layout with zeroes, for scripts that parse
+// them. (`-s rsqueue` comes from SyncPeer::ResendQueueText.)
+std::string ConntrackdStatsNetwork(const SyncSnapshot& s);
+std::string ConntrackdStatsLink(const SyncSnapshot& s);
+std::string ConntrackdStatsQueue(const SyncSnapshot& s);
 
 }  // namespace ctcollect

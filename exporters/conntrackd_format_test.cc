@@ -72,14 +72,56 @@ TEST(ConntrackdFormat, RuntimeGolden) {
 }
 
 TEST(ConntrackdFormat, ReplicationBlocksWithoutAPeerAreZeroes) {
-  std::string n = ConntrackdStatsNetworkIdle();
+  const SyncSnapshot off;
+  std::string n = ConntrackdStatsNetwork(off);
   EXPECT_EQ(n.rfind("network statistics:\n\trecv:\n\t\tMalformed messages:", 0),
             0u);
   EXPECT_NE(n.find("\t\tPackets lost:\t\t                   0\n"),
             std::string::npos);
-  EXPECT_EQ(ConntrackdStatsRsqueueIdle(), "resent queue (len=0)\n");
-  EXPECT_EQ(ConntrackdStatsQueueIdle(),
+  EXPECT_EQ(ConntrackdStatsQueue(off),
             "allocated queue nodes:\t\t           0\n\n");
+  EXPECT_EQ(ConntrackdStatsLink(off), "");
+}
+
+TEST(ConntrackdFormat, ReplicationBlocksCarryThePeerFigures) {
+  SyncSnapshot s;
+  s.enabled = true;
+  s.mode = SyncMode::kFtfw;
+  s.interface = "veth0";
+  s.resend_queue_capacity = 131072;
+  SyncLinkSnapshot l;
+  l.stats.bytes_sent = 4100;
+  l.stats.packets_sent = 49;
+  l.resend_queue_length = 3;
+  s.links.push_back(l);
+  SyncPeerSnapshot p;
+  p.stats.bytes_recv = 720;
+  p.stats.packets_recv = 40;
+  p.stats.lost = 7;
+  p.stats.malformed[static_cast<size_t>(SyncError::kBadVersion)] = 2;
+  s.peers.push_back(p);
+  const std::string n = ConntrackdStatsNetwork(s);
+  EXPECT_NE(n.find("\t\tMalformed messages:\t                   2\n"),
+            std::string::npos);
+  EXPECT_NE(n.find("\t\tWrong protocol version:\t                   2\n"),
+            std::string::npos);
+  EXPECT_NE(n.find("\t\tPackets lost:\t\t                   7\n"),
+            std::string::npos);
+  // The traffic block as conntrackd's udp_snprintf_stats lays it out.
+  EXPECT_NE(
+      n.find("UDP traffic (active device=veth0):\n"
+             "                4100 Bytes sent                  720 Bytes recv\n"
+             "                  49 Pckts sent                   40 Pckts recv\n"
+             "                   0 Error send                    0 Error "
+             "recv\n\n"),
+      std::string::npos);
+  EXPECT_EQ(ConntrackdStatsLink(s).rfind(
+                "UDP traffic device=veth0 status=RUNNING role=ACTIVE:\n", 0),
+            0u);
+  const std::string q = ConntrackdStatsQueue(s);
+  EXPECT_NE(q.find("queue rsqueue:\ncurrent elements:\t\t           3\n"
+                   "maximum elements:\t\t      131072\n"),
+            std::string::npos);
 }
 
 TEST(ConntrackdFormat, Uptime) {

@@ -1,5 +1,6 @@
 #include "exporters/control_service.h"
 
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <time.h>
 
 #include <charconv>
@@ -8,9 +9,11 @@
 #include "collector/flow_dumper.h"
 #include "collector/flow_filter.h"
 #include "collector/log.h"
+#include "collector/sync_flow.h"
 #include "collector/version.h"
 #include "exporters/advice.h"
 #include "exporters/conntrackd_format.h"
+#include "exporters/flow_format.h"
 #include "exporters/flow_stream.h"
 #include "exporters/helper_format.h"
 #include "exporters/policy_format.h"
@@ -82,6 +85,32 @@ std::string ControlService::FlushKernel() {
   return "";
 }
 
+SyncSnapshot ControlService::SyncFigures() const {
+  return opts_.sync ? opts_.sync->Snapshot() : SyncSnapshot{};
+}
+
+void ControlService::WriteExternal(const std::string& format,
+                                   ReplyWriter* out) {
+  const int64_t now = static_cast<int64_t>(time(nullptr));
+  std::string block;
+  for (const auto& x : opts_.sync->ExternalFlows()) {
+    nf_conntrack* ct = SyncFlowToConntrack(x.flow);
+    if (ct == nullptr) continue;
+    if (format == "json") {
+      block += ExternalFlowJson(ct, x.peer);
+      block += '\n';
+    } else {
+      block += ConntrackdFlowLine(ct, format == "xml", now - x.created_unix);
+    }
+    nfct_destroy(ct);
+    if (block.size() >= 64 * 1024) {
+      if (!out->Write(block)) return;
+      block.clear();
+    }
+  }
+  out->Write(block);
+}
+
 void ControlService::HandleConntrackd(int32_t code, ReplyWriter* out) {
   Snapshot snap;
   auto snapshot = [&]() -> const Snapshot& {
@@ -130,6 +159,7 @@ void ControlService::HandleConntrackd(int32_t code, ReplyWriter* out) {
     case kAllFlushCache:
       // The internal cache mirrors the kernel: rebuild it from a dump.
       collector_->RequestResync();
+      if (code != kCtFlushIntCache && opts_.sync) opts_.sync->FlushExternal();
       break;
     case kKill:
       if (opts_.stop_daemon) opts_.stop_daemon();
@@ -138,25 +168,40 @@ void ControlService::HandleConntrackd(int32_t code, ReplyWriter* out) {
     // link, process and expectation blocks list links, children and an
     // expectation cache, of which there are none: nothing to print).
     case kStatsNetwork:
-      out->Write(ConntrackdStatsNetworkIdle());
+      out->Write(ConntrackdStatsNetwork(SyncFigures()));
       break;
     case kStatsRsqueue:
-      out->Write(ConntrackdStatsRsqueueIdle());
+      out->Write(opts_.sync ? opts_.sync->ResendQueueText()
+                            : std::string("resent queue (len=0)\n"));
       break;
     case kStatsQueue:
-      out->Write(ConntrackdStatsQueueIdle());
+      out->Write(ConntrackdStatsQueue(SyncFigures()));
       break;
     case kStatsLink:
-    case kStatsProcess:
-    case kExpStats:
+      out->Write(ConntrackdStatsLink(SyncFigures()));
+      break;
     case kCtDumpExternal:
     case kCtDumpExtXml:
+      if (opts_.sync) {
+        WriteExternal(code == kCtDumpExternal ? "conntrackd" : "xml", out);
+      }
+      break;
     case kCtCommit:
-    case kCtFlushExtCache:
-    case kSendBulk:
-    case kRequestDump:
-    case kResetTimers:
     case kAllCommit:
+      if (opts_.sync) out->Write(opts_.sync->Commit());
+      break;
+    case kCtFlushExtCache:
+      if (opts_.sync) opts_.sync->FlushExternal();
+      break;
+    case kSendBulk:
+      if (opts_.sync) opts_.sync->BulkSend();
+      break;
+    case kRequestDump:
+      if (opts_.sync) opts_.sync->RequestResync();
+      break;
+    case kStatsProcess:
+    case kExpStats:
+    case kResetTimers:
       break;
     default:
       if (opts_.counters) {
@@ -316,9 +361,41 @@ void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
   } else if (v == "kill") {
     out->Write(NativeStatusLine(200, "OK"));
     if (opts_.stop_daemon) opts_.stop_daemon();
-  } else if (v == "external" || v == "bulk" || v == "request-resync" ||
-             v == "commit") {
+  } else if ((v == "external" || v == "bulk" || v == "request-resync" ||
+              v == "commit" || v == "flush-external") &&
+             opts_.sync == nullptr) {
     out->Write(NativeStatusLine(501, kNoPeerMode));
+  } else if (v == "external") {
+    std::string format = arg("format");
+    if (arg("what") == "expect") {
+      out->Write(NativeStatusLine(200, "OK"));
+      out->Write(std::to_string(SyncFigures().peers.empty()
+                                    ? 0
+                                    : SyncFigures().peers[0].expectations) +
+                 " expectations in the external cache\n");
+      return;
+    }
+    if (format == "") format = "conntrackd";
+    if (format != "conntrackd" && format != "xml" && format != "json") {
+      out->Write(NativeStatusLine(
+          400, "external: format must be conntrackd, xml or json"));
+      return;
+    }
+    out->Write(NativeStatusLine(200, "OK"));
+    WriteExternal(format, out);
+  } else if (v == "bulk") {
+    opts_.sync->BulkSend();
+    out->Write(NativeStatusLine(200, "OK"));
+  } else if (v == "request-resync") {
+    opts_.sync->RequestResync();
+    out->Write(NativeStatusLine(200, "OK"));
+  } else if (v == "flush-external") {
+    opts_.sync->FlushExternal();
+    out->Write(NativeStatusLine(200, "OK"));
+  } else if (v == "commit") {
+    std::string report = opts_.sync->Commit();
+    out->Write(NativeStatusLine(200, "OK"));
+    out->Write(report);
   } else {
     if (opts_.counters) {
       opts_.counters->unknown_request++;

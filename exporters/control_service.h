@@ -12,6 +12,7 @@
 
 #include "collector/collector.h"
 #include "collector/control_server.h"
+#include "collector/sync_peer.h"
 
 namespace ctcollect {
 
@@ -21,12 +22,15 @@ class ControlService : public ControlHandler {
     int64_t buffer_size = 0;              // configured netlink buffer
     std::function<void()> stop_daemon;    // -k
     ControlCounters* counters = nullptr;  // shared with the server
+    SyncPeer* sync = nullptr;             // replication peer mode, if on
   };
   ControlService(Collector* collector, Options opts);
 
   void Handle(const ControlRequest& req, ReplyWriter* out) override;
   // The server's counters exist only once it is bound; set before Start().
   void set_counters(ControlCounters* c) { opts_.counters = c; }
+  // Replication peer mode, when on; set before Start().
+  void set_sync(SyncPeer* s) { opts_.sync = s; }
 
  private:
   void HandleConntrackd(int32_t code, ReplyWriter* out);
@@ -39,6 +43,10 @@ class ControlService : public ControlHandler {
   static const NetnsSnapshot* PickNetns(const Snapshot& snap,
                                         const std::string& netns);
   std::string FlushKernel();
+  SyncSnapshot SyncFigures() const;
+  // -e: the external caches as conntrackd prints them (plain or XML) or
+  // as our JSON.
+  void WriteExternal(const std::string& format, ReplyWriter* out);
 
   Collector* collector_;
   Options opts_;

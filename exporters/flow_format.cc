@@ -174,4 +174,12 @@ std::string FlowJson(const nf_conntrack* ct, const std::string& netns) {
   return o;
 }
 
+std::string ExternalFlowJson(const nf_conntrack* ct, const std::string& peer) {
+  std::string j = FlowJson(ct, "");
+  const std::string prefix = "{\"netns\":\"\"";
+  std::string out = "{\"peer\":";
+  AppendJsonString(&out, peer);
+  return out + j.substr(prefix.size());
+}
+
 }  // namespace ctcollect

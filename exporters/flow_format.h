@@ -36,6 +36,11 @@ std::string ConntrackdFlowLine(nf_conntrack* ct, bool xml,
 // One JSON object (no trailing newline). `netns` is the --netns label.
 std::string FlowJson(const nf_conntrack* ct, const std::string& netns);
 
+// A flow of a replication peer's external cache as one JSON object: the
+// flow schema with "peer" in place of "netns" (the reply tuple is what the
+// peer sent: none).
+std::string ExternalFlowJson(const nf_conntrack* ct, const std::string& peer);
+
 // Appends s to out as a JSON string literal (quoted, escaped).
 void AppendJsonString(std::string* out, const std::string& s);
 

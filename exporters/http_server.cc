@@ -164,7 +164,7 @@ int BeginRequest(mg_connection* conn) {
 
 HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
     : opts_(opts),
-      collectable_(source, opts.version),
+      collectable_(source, opts.version, opts.sync_snapshot),
       handlers_(std::make_unique<Handlers>()) {
   CheckListenAddresses(opts_.listen);
   WebConfig web;

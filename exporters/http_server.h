@@ -32,6 +32,8 @@ struct HttpOptions {
   int64_t daemon_start_unix = 0;
   // The flow classes in force, for class= filters of /api/v1/flows.
   std::function<std::shared_ptr<const FlowClassifier>()> classifier;
+  // Replication peer figures for /metrics; empty when peer mode is off.
+  std::function<SyncSnapshot()> sync_snapshot;
 };
 
 class HttpServer {

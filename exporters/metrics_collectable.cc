@@ -4,6 +4,8 @@
 #include <limits>
 #include <string_view>
 
+#include "exporters/sync_metrics.h"
+
 namespace ctcollect {
 namespace {
 
@@ -142,6 +144,7 @@ void AddLabelFamilies(std::vector<MetricFamily>* out, const Snapshot& s,
 std::vector<MetricFamily> MetricsCollectable::Collect() const {
   auto start = std::chrono::steady_clock::now();
   std::vector<MetricFamily> out = Render(source_->TakeSnapshot(), version_);
+  if (sync_) RenderSyncMetrics(sync_(), &out);
   std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
   AddSample(&AddFamily(&out, "ctcollect_scrape_duration_seconds",
                        "Time this scrape took to read the collector and "

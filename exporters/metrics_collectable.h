@@ -9,17 +9,21 @@
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "collector/snapshot.h"
+#include "collector/sync_snapshot.h"
 
 namespace ctcollect {
 
 class MetricsCollectable : public prometheus::Collectable {
  public:
-  MetricsCollectable(const SnapshotSource* source, std::string version)
-      : source_(source), version_(std::move(version)) {}
+  // `sync` gives the replication figures (empty: peer mode off).
+  MetricsCollectable(const SnapshotSource* source, std::string version,
+                     std::function<SyncSnapshot()> sync = {})
+      : source_(source), version_(std::move(version)), sync_(std::move(sync)) {}
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
@@ -30,6 +34,7 @@ class MetricsCollectable : public prometheus::Collectable {
  private:
   const SnapshotSource* source_;
   std::string version_;
+  std::function<SyncSnapshot()> sync_;
 };
 
 }  // namespace ctcollect

@@ -1,0 +1,125 @@
+// Replication peer mode at run time: one thread that owns the sync
+// channel's sockets, a ctnetlink event socket of the replicated namespace
+// and the SyncEngine, as conntrackd's single loop owns its descriptors.
+// Local conntrack events become NEW/UPD/DEL messages to the peers; what
+// the peers send fills their external caches.
+//
+// The internal cache is the kernel table itself: a bulk send (-B, or a
+// peer's RESYNC) dumps it; the replicator keeps only the set of tuples it
+// has announced (40 bytes each), so that after lost events (ENOBUFS) a
+// resync dump can announce the flows that ended meanwhile as DEL.
+//
+// Flows of the sync link itself (the sync port to or from a peer address
+// or the group) are not replicated.
+//
+// Thread safety: constructor, Start and Stop from the main thread; every
+// other member from any thread (they post work to the loop and wait).
+#pragma once
+
+#include <linux/netlink.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "collector/log.h"
+#include "collector/netns.h"
+#include "collector/sync_channel.h"
+#include "collector/sync_engine.h"
+#include "collector/sync_options.h"
+#include "collector/sync_snapshot.h"
+
+namespace ctcollect {
+
+class NetlinkSocket;
+
+class SyncPeer : public SyncChannelSink, public SyncSender {
+ public:
+  // Opens the channel and the event socket inside `ns` (which must outlive
+  // the peer). Throws ConfigError / std::system_error (start-up only).
+  SyncPeer(const SyncOptions& opts, const NetnsHandle* ns);
+  ~SyncPeer() override;
+  SyncPeer(const SyncPeer&) = delete;
+  SyncPeer& operator=(const SyncPeer&) = delete;
+
+  void Start();
+  void Stop();
+
+  // The figures as of the loop's last turn (at most ~0.5 s old).
+  SyncSnapshot Snapshot() const;
+
+  // Operator requests, carried out on the loop.
+  void BulkSend();
+  void RequestResync();
+  void FlushExternal();
+  struct ExternalFlow {
+    std::string peer;
+    SyncFlow flow;
+    int64_t created_unix;
+  };
+  std::vector<ExternalFlow> ExternalFlows();
+  // `-s rsqueue`: conntrackd's listing of the resend queues.
+  std::string ResendQueueText();
+  // Injects every external flow into the replicated namespace's kernel
+  // table (conntrackd -c). Returns the report.
+  std::string Commit();
+
+  const SyncOptions& options() const { return opts_; }
+
+ private:
+  // SyncChannelSink
+  size_t OnData(const std::string& source, const uint8_t* data, size_t len,
+                bool stream) override;
+  void OnDropped(const std::string& source, SyncError why) override;
+  // SyncSender
+  bool Send(size_t link, const uint8_t* data, size_t len) override;
+
+  void Loop();
+  // Runs `fn` on the loop thread and waits for it.
+  void RunOnLoop(std::function<void()> fn);
+  void RunPending();
+  void ReadEvents();
+  void HandleEvent(const nlmsghdr* nlh);
+  bool IsSyncLinkFlow(const SyncFlow& f) const;
+  void DumpLocal(const std::function<void(const SyncFlow&)>& emit);
+  // After lost events: dump, re-announce, and announce what vanished.
+  void ResyncLocal();
+  size_t PeerIndex(const std::string& ip);
+  void Publish();
+
+  SyncOptions opts_;
+  const NetnsHandle* ns_;
+  std::unique_ptr<SyncChannel> channel_;
+  std::unique_ptr<NetlinkSocket> events_;
+  std::unique_ptr<SyncEngine> engine_;
+  std::unordered_map<std::string, size_t> peer_of_ip_;
+  bool dynamic_peers_ = false;
+  std::vector<SyncEndpoint> link_endpoints_;  // for the sync-link filter
+  uint16_t sync_port_ = 0;
+
+  // Tuples announced to the peers, with the dump generation that last saw
+  // them.
+  std::unordered_map<SyncFlowKey, uint32_t, SyncFlowKeyHash> announced_;
+  uint32_t generation_ = 0;
+  int64_t local_events_ = 0, local_overruns_ = 0, bulk_sends_ = 0;
+  int64_t foreign_ = 0;
+  RateLimitedLog foreign_log_{LogLevel::kWarn, std::chrono::seconds(60)};
+  RateLimitedLog dropped_log_{LogLevel::kWarn, std::chrono::seconds(60)};
+  RateLimitedLog overrun_log_{LogLevel::kWarn, std::chrono::seconds(60)};
+
+  int wake_fd_ = -1;
+  std::mutex tasks_mu_;
+  std::vector<std::function<void()>> tasks_;  // tasks_mu_
+  mutable std::mutex snap_mu_;
+  SyncSnapshot snapshot_;  // snap_mu_
+  int64_t last_publish_ms_ = 0;
+  std::atomic<bool> running_{false};
+  std::thread thread_;
+};
+
+}  // namespace ctcollect

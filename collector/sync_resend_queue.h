@@ -1,0 +1,70 @@
+// FT-FW's resend queue: the messages sent and not yet acknowledged, in
+// sequence order, so that a NACK can retransmit a range and an ACK free
+// one. As in conntrackd, a flow is queued at most once: sending a newer
+// message for it drops the older one, so a retransmission never brings
+// back a stale state. When full, the oldest message goes (and can no
+// longer be recovered; counted).
+//
+// Thread safety: none; owned by the replication thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "collector/sync_flow.h"
+
+namespace ctcollect {
+
+// Wraparound-safe sequence comparisons (TCP style), as conntrackd's.
+inline bool SeqBefore(uint32_t a, uint32_t b) {
+  return static_cast<int32_t>(a - b) < 0;
+}
+inline bool SeqAfter(uint32_t a, uint32_t b) { return SeqBefore(b, a); }
+
+class ResendQueue {
+ public:
+  explicit ResendQueue(size_t capacity) : capacity_(capacity) {}
+
+  // Queues a message just sent as `seq`. `key` is the flow's for data
+  // messages, nullptr for control messages.
+  void Add(uint32_t seq, const uint8_t* msg, size_t len,
+           const SyncFlowKey* key);
+  // ACK [from, to]: frees those messages. Returns how many.
+  size_t Ack(uint32_t from, uint32_t to);
+  // NACK [from, to]: takes those messages out, oldest first, for
+  // retransmission (the caller sends them again with new sequence
+  // numbers and queues them again).
+  struct Message {
+    std::string bytes;
+    bool has_key = false;
+    SyncFlowKey key;
+  };
+  std::vector<Message> TakeRange(uint32_t from, uint32_t to);
+  void Clear();
+
+  size_t size() const { return items_.size(); }
+  size_t capacity() const { return capacity_; }
+  int64_t dropped_full() const { return dropped_full_; }
+  // For `-s rsqueue`: seq, control or not, the flags byte.
+  void ForEach(const std::function<void(uint32_t seq, bool control,
+                                        uint8_t flags)>& fn) const;
+
+ private:
+  struct Item {
+    uint32_t seq;
+    Message msg;
+  };
+  void Erase(std::list<Item>::iterator it);
+
+  size_t capacity_;
+  std::list<Item> items_;
+  std::unordered_map<SyncFlowKey, std::list<Item>::iterator, SyncFlowKeyHash>
+      by_flow_;
+  int64_t dropped_full_ = 0;
+};
+
+}  // namespace ctcollect
