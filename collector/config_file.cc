@@ -48,6 +48,7 @@ const std::map<std::string, std::map<std::string, KeySpec>>& Keys() {
         {"refresh_time", {"--sync.refresh-time", Kind::kScalar}},
         {"cache_timeout", {"--sync.cache-timeout", Kind::kScalar}},
         {"mtu", {"--sync.mtu", Kind::kScalar}},
+        {"expectation_sync", {"--sync.expectation-sync", Kind::kBool}},
         {"conntrackd_config", {"--conntrackd.config", Kind::kScalar}}}},
   };
   return kKeys;
@@ -102,7 +103,11 @@ void ApplyKey(const FileError& err, const YAML::Node& n, const std::string& key,
       if (!n.IsScalar() || !YAML::convert<bool>::decode(n, b)) {
         err.Throw(n, key, "expected true or false");
       }
-      o->enable_accounting = b;
+      if (spec.flag == std::string_view("--sync.expectation-sync")) {
+        o->sync.expectation_sync = b;
+      } else {
+        o->enable_accounting = b;
+      }
       return;
     }
     case Kind::kList:

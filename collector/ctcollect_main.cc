@@ -110,7 +110,10 @@ int main(int argc, char** argv) {
                                        : "conntrackd"}});
     case A::kDumpExternal:
       if (cmd.section == "expect") {
-        return Run(socket, "external", {{"what", "expect"}});
+        if (cmd.json) return Fail("-o json is for flows; use -x for XML");
+        return Run(
+            socket, "external",
+            {{"what", "expect"}, {"format", cmd.xml ? "xml" : "conntrackd"}});
       }
       return Run(socket, "external",
                  {{"format", cmd.json  ? "json"

@@ -309,6 +309,10 @@ DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args,
       o.enable_accounting = true;
       continue;
     }
+    if (a == "--sync.expectation-sync") {
+      o.sync.expectation_sync = true;
+      continue;
+    }
     if (a == "--help" || a == "-h") {
       o.show_help = true;
       continue;
@@ -392,6 +396,7 @@ Flags:
   --sync.interface=IFNAME    interface of the sync link
   --sync.hmac-key-file=FILE  HMAC-SHA256 of every datagram with this key
                              (ctcollectd peers only: conntrackd has none)
+  --sync.expectation-sync    replicate expectations too (ExpectationSync)
   --sync.ack-window=N        FT-FW ACKWindowSize (default 300)
   --sync.resend-queue-size=N FT-FW ResendQueueSize (default 131072)
   --sync.refresh-time=DUR    ALARM RefreshTime (default 15s)

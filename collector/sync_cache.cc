@@ -135,13 +135,16 @@ void SyncCache::Apply(uint8_t type, const SyncFlow& f, int64_t now_unix,
   ++stats_.created;
 }
 
-void SyncCache::ApplyExpect(uint8_t type, const SyncExpect& e) {
+void SyncCache::ApplyExpect(uint8_t type, const SyncExpect& e,
+                            int64_t now_unix) {
   ExpectKey key{TupleKey(e.master), TupleKey(e.expected)};
   if (type == kSyncExpDel) {
     expects_.erase(key);
-  } else {
-    expects_[key] = e;
+    return;
   }
+  auto [it, inserted] = expects_.try_emplace(key);
+  if (inserted) it->second.created_unix = now_unix;
+  it->second.expect = e;
 }
 
 size_t SyncCache::ExpireBefore(int64_t deadline_ms) {
@@ -165,6 +168,11 @@ void SyncCache::Clear() {
 
 void SyncCache::ForEach(const std::function<void(const Entry&)>& fn) const {
   for (const auto& e : entries_) fn(e);
+}
+
+void SyncCache::ForEachExpect(
+    const std::function<void(const ExpectEntry&)>& fn) const {
+  for (const auto& [k, e] : expects_) fn(e);
 }
 
 size_t SyncCache::MemoryBytes() const {

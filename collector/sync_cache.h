@@ -45,7 +45,7 @@ class SyncCache {
 
   // Applies a data message of type kSyncCtNew/Upd/Del.
   void Apply(uint8_t type, const SyncFlow& f, int64_t now_unix, int64_t now_ms);
-  void ApplyExpect(uint8_t type, const SyncExpect& e);
+  void ApplyExpect(uint8_t type, const SyncExpect& e, int64_t now_unix);
   // Drops entries not refreshed since `deadline_ms` (ALARM CacheTimeout).
   // Returns how many.
   size_t ExpireBefore(int64_t deadline_ms);
@@ -57,6 +57,11 @@ class SyncCache {
   std::map<BucketKey, int64_t> buckets() const;
   const SyncCacheStats& stats() const { return stats_; }
   void ForEach(const std::function<void(const Entry&)>& fn) const;
+  struct ExpectEntry {
+    SyncExpect expect;
+    int64_t created_unix = 0;
+  };
+  void ForEachExpect(const std::function<void(const ExpectEntry&)>& fn) const;
   // Bytes held (entries and index), an estimate for the metrics.
   size_t MemoryBytes() const;
 
@@ -90,7 +95,7 @@ class SyncCache {
       return h(k.master) * 31 + h(k.expected);
     }
   };
-  std::unordered_map<ExpectKey, SyncExpect, ExpectKeyHash> expects_;
+  std::unordered_map<ExpectKey, ExpectEntry, ExpectKeyHash> expects_;
   SyncCacheStats stats_;
 };
 

@@ -265,7 +265,7 @@ void SyncEngine::HandleMessage(Peer& p, const SyncHeader& h, const uint8_t* msg,
       ++p.stats.malformed[static_cast<size_t>(SyncError::kBadPayload)];
       return;
     }
-    p.cache.ApplyExpect(h.type, e);
+    p.cache.ApplyExpect(h.type, e, now_unix);
   }
   ++p.stats.recv[static_cast<size_t>(KindOf(h))];
 }
@@ -356,6 +356,16 @@ void SyncEngine::Bulk(Link* only) {
       for (auto& l : links_) Send(l, buf.data(), n, &key);
     }
   });
+  if (bulk_expect_) {
+    bulk_expect_([&](const SyncExpect& e) {
+      const size_t n = EncodeSyncExpect(e, kSyncExpNew, 0, 0, buf.data());
+      if (only != nullptr) {
+        Send(*only, buf.data(), n, nullptr);
+      } else {
+        for (auto& l : links_) Send(l, buf.data(), n, nullptr);
+      }
+    });
+  }
   Flush();
 }
 

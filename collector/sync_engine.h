@@ -43,6 +43,9 @@ class SyncSender {
 // Reads the local kernel table for a bulk send: calls `emit` per flow.
 using BulkSource =
     std::function<void(const std::function<void(const SyncFlow&)>& emit)>;
+// Likewise for the local expectations (ExpectationSync).
+using ExpectSource =
+    std::function<void(const std::function<void(const SyncExpect&)>& emit)>;
 
 // Message kinds, for the per-type counters.
 enum class SyncMsgKind : uint8_t {
@@ -116,6 +119,8 @@ class SyncEngine {
   // Sends what is batched. Call after each burst of inputs.
   void Flush();
 
+  // Bulk sends also carry the local expectations (ExpectationSync).
+  void set_expect_source(ExpectSource s) { bulk_expect_ = std::move(s); }
   // -B: every local flow to every link. -n: ask every peer for theirs.
   void BulkSend();
   void RequestResync();
@@ -186,6 +191,7 @@ class SyncEngine {
   std::vector<Peer> peers_;
   SyncSender* transport_;
   BulkSource bulk_;
+  ExpectSource bulk_expect_;
   int64_t now_ms_ = 0;
   int64_t last_refresh_ms_ = 0;
   int64_t last_expiry_ms_ = 0;

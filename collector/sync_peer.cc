@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -17,6 +18,7 @@
 #include "collector/flow_dumper.h"
 #include "collector/log.h"
 #include "collector/netlink_socket.h"
+#include "collector/sync_expect.h"
 
 namespace ctcollect {
 namespace {
@@ -106,11 +108,29 @@ SyncPeer::SyncPeer(const SyncOptions& opts, const NetnsHandle* ns)
         ++bulk_sends_;
         DumpLocal(emit);
       });
+  if (opts.expectation_sync) {
+    engine_->set_expect_source(
+        [this](const std::function<void(const SyncExpect&)>& emit) {
+          std::error_code ec = DumpExpectations(*ns_, [&](nf_expect* exp) {
+            emit(SyncExpectFromExpect(exp, true));
+            return true;
+          });
+          if (ec) {
+            Log(LogLevel::kWarn,
+                "sync: dump of the local expectations failed: " + ec.message());
+          }
+        });
+  }
   {
     ScopedNetns in(*ns_);
     if (in.error()) throw std::system_error(in.error(), "enter netns");
     std::error_code ec;
-    events_ = NetlinkSocket::Open(kSyncEventGroups, &ec);
+    const uint32_t groups =
+        kSyncEventGroups |
+        (opts.expectation_sync
+             ? NF_NETLINK_CONNTRACK_EXP_NEW | NF_NETLINK_CONNTRACK_EXP_DESTROY
+             : 0);
+    events_ = NetlinkSocket::Open(groups, &ec);
     if (!events_) throw std::system_error(ec, "sync: ctnetlink event socket");
   }
   events_->SetReceiveBuffer(32u << 20);
@@ -197,8 +217,25 @@ bool SyncPeer::IsSyncLinkFlow(const SyncFlow& f) const {
   return false;
 }
 
+void SyncPeer::HandleExpectEvent(const nlmsghdr* nlh) {
+  const uint8_t msg = NFNL_MSG_TYPE(nlh->nlmsg_type);
+  if (msg != IPCTNL_MSG_EXP_NEW && msg != IPCTNL_MSG_EXP_DELETE) return;
+  nf_expect* exp = nfexp_new();
+  if (exp == nullptr) return;
+  if (nfexp_nlmsg_parse(nlh, exp) >= 0) {
+    ++local_events_;
+    engine_->LocalExpect(msg == IPCTNL_MSG_EXP_NEW ? kSyncExpNew : kSyncExpDel,
+                         SyncExpectFromExpect(exp, true));
+  }
+  nfexp_destroy(exp);
+}
+
 void SyncPeer::HandleEvent(const nlmsghdr* nlh) {
   const uint8_t msg = NFNL_MSG_TYPE(nlh->nlmsg_type);
+  if (NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_CTNETLINK_EXP) {
+    HandleExpectEvent(nlh);
+    return;
+  }
   if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK) return;
   if (msg != IPCTNL_MSG_CT_NEW && msg != IPCTNL_MSG_CT_DELETE) return;
   nf_conntrack* ct = nfct_new();
@@ -405,10 +442,30 @@ void SyncPeer::FlushExternal() {
 std::vector<SyncPeer::ExternalFlow> SyncPeer::ExternalFlows() {
   std::vector<ExternalFlow> out;
   RunOnLoop([&] {
+    const int64_t now = NowMs();
+    const bool alarm = opts_.mode == SyncMode::kAlarm;
+    const int64_t timeout_ms = opts_.cache_timeout.count() * 1000;
     for (size_t i = 0; i < engine_->peer_count(); ++i) {
       const std::string& name = engine_->peer_name(i);
       engine_->cache(i).ForEach([&](const SyncCache::Entry& e) {
-        out.push_back({name, e.flow, e.created_unix});
+        const int64_t left =
+            alarm ? std::max<int64_t>(
+                        0, (e.refreshed_ms + timeout_ms - now) / 1000)
+                  : -1;
+        out.push_back({name, e.flow, e.created_unix, left});
+      });
+    }
+  });
+  return out;
+}
+
+std::vector<SyncPeer::ExternalExpect> SyncPeer::ExternalExpects() {
+  std::vector<ExternalExpect> out;
+  RunOnLoop([&] {
+    for (size_t i = 0; i < engine_->peer_count(); ++i) {
+      const std::string& name = engine_->peer_name(i);
+      engine_->cache(i).ForEachExpect([&](const SyncCache::ExpectEntry& e) {
+        out.push_back({name, e.expect, e.created_unix});
       });
     }
   });
@@ -470,6 +527,34 @@ std::string SyncPeer::Commit() {
       nfct_destroy(ct);
     }
     nfct_close(h);
+  }
+  // Then the expectations, whose masters are in the table now.
+  int64_t exp_ok = 0, exp_failed = 0;
+  std::vector<ExternalExpect> expects = ExternalExpects();
+  if (!expects.empty()) {
+    ScopedNetns in(*ns_);
+    nfct_handle* h = in.error() ? nullptr : nfct_open(EXPECT, 0);
+    for (const auto& x : expects) {
+      nf_expect* exp = h ? SyncExpectToExpect(x.expect) : nullptr;
+      if (exp == nullptr) {
+        ++exp_failed;
+        continue;
+      }
+      if (nfexp_attr_is_set(exp, ATTR_EXP_TIMEOUT) <= 0) {
+        nfexp_set_attr_u32(exp, ATTR_EXP_TIMEOUT, 180);
+      }
+      if (nfexp_query(h, NFCT_Q_CREATE, exp) < 0 && errno != EEXIST) {
+        ++exp_failed;
+      } else {
+        ++exp_ok;
+      }
+      nfexp_destroy(exp);
+    }
+    if (h) nfct_close(h);
+  }
+  if (!expects.empty()) {
+    failures += "committed " + std::to_string(exp_ok) + " expectations, " +
+                std::to_string(exp_failed) + " failed\n";
   }
   Log(LogLevel::kNotice, "sync: committed " + std::to_string(ok) +
                              " external flows, " + std::to_string(failed) +

@@ -61,8 +61,15 @@ class SyncPeer : public SyncChannelSink, public SyncSender {
     std::string peer;
     SyncFlow flow;
     int64_t created_unix;
+    int64_t expires_in;  // ALARM: seconds until it expires; else -1
   };
   std::vector<ExternalFlow> ExternalFlows();
+  struct ExternalExpect {
+    std::string peer;
+    SyncExpect expect;
+    int64_t created_unix;
+  };
+  std::vector<ExternalExpect> ExternalExpects();
   // `-s rsqueue`: conntrackd's listing of the resend queues.
   std::string ResendQueueText();
   // Injects every external flow into the replicated namespace's kernel
@@ -85,6 +92,7 @@ class SyncPeer : public SyncChannelSink, public SyncSender {
   void RunPending();
   void ReadEvents();
   void HandleEvent(const nlmsghdr* nlh);
+  void HandleExpectEvent(const nlmsghdr* nlh);
   bool IsSyncLinkFlow(const SyncFlow& f) const;
   void DumpLocal(const std::function<void(const SyncFlow&)>& emit);
   // After lost events: dump, re-announce, and announce what vanished.

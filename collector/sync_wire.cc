@@ -518,8 +518,8 @@ size_t EncodeSyncExpect(const SyncExpect& e, uint8_t type, uint32_t seq,
   if (has(kExpFlags)) w.U32(kExpFlags, e.flags);
   if (has(kExpClass)) w.U32(kExpClass, e.klass);
   if (has(kExpNatIpv4)) w.Tuple(kExpNatIpv4, e.nat.src, e.nat.dst, 4);
-  if (has(kExpNatPort)) w.Ports(kExpNatPort, e.nat.sport, e.nat.dport);
   if (has(kExpNatL4proto)) w.U8(kExpNatL4proto, e.nat.l4proto);
+  if (has(kExpNatPort)) w.Ports(kExpNatPort, e.nat.sport, e.nat.dport);
   if (has(kExpNatDir)) w.U32(kExpNatDir, e.nat_dir);
   auto str = [&](int id, const char* s, size_t cap) {
     if (!has(id)) return;

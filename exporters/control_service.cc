@@ -9,6 +9,7 @@
 #include "collector/flow_dumper.h"
 #include "collector/flow_filter.h"
 #include "collector/log.h"
+#include "collector/sync_expect.h"
 #include "collector/sync_flow.h"
 #include "collector/version.h"
 #include "exporters/advice.h"
@@ -100,13 +101,31 @@ void ControlService::WriteExternal(const std::string& format,
       block += ExternalFlowJson(ct, x.peer);
       block += '\n';
     } else {
-      block += ConntrackdFlowLine(ct, format == "xml", now - x.created_unix);
+      block += ConntrackdFlowLine(ct, format == "xml", now - x.created_unix,
+                                  x.expires_in);
     }
     nfct_destroy(ct);
     if (block.size() >= 64 * 1024) {
       if (!out->Write(block)) return;
       block.clear();
     }
+  }
+  out->Write(block);
+}
+
+void ControlService::WriteExternalExpects(bool xml, ReplyWriter* out) {
+  const int64_t now = static_cast<int64_t>(time(nullptr));
+  std::string block;
+  for (const auto& x : opts_.sync->ExternalExpects()) {
+    nf_expect* exp = SyncExpectToExpect(x.expect);
+    if (exp == nullptr) continue;
+    // conntrackd's cache keeps no timeout (it would only be stale).
+    nfexp_attr_unset(exp, ATTR_EXP_TIMEOUT);
+    block += ExpectLine(exp, xml);
+    if (!xml)
+      block += " [active since " + std::to_string(now - x.created_unix) + "s]";
+    block += '\n';
+    nfexp_destroy(exp);
   }
   out->Write(block);
 }
@@ -185,6 +204,10 @@ void ControlService::HandleConntrackd(int32_t code, ReplyWriter* out) {
       if (opts_.sync) {
         WriteExternal(code == kCtDumpExternal ? "conntrackd" : "xml", out);
       }
+      break;
+    case kExpDumpExternal:
+    case kExpDumpExtXml:
+      if (opts_.sync) WriteExternalExpects(code == kExpDumpExtXml, out);
       break;
     case kCtCommit:
     case kAllCommit:
@@ -368,11 +391,13 @@ void ControlService::HandleNative(const ControlRequest& req, ReplyWriter* out) {
   } else if (v == "external") {
     std::string format = arg("format");
     if (arg("what") == "expect") {
+      if (format != "" && format != "conntrackd" && format != "xml") {
+        out->Write(NativeStatusLine(
+            400, "external: format must be conntrackd or xml"));
+        return;
+      }
       out->Write(NativeStatusLine(200, "OK"));
-      out->Write(std::to_string(SyncFigures().peers.empty()
-                                    ? 0
-                                    : SyncFigures().peers[0].expectations) +
-                 " expectations in the external cache\n");
+      WriteExternalExpects(format == "xml", out);
       return;
     }
     if (format == "") format = "conntrackd";

@@ -47,6 +47,8 @@ class ControlService : public ControlHandler {
   // -e: the external caches as conntrackd prints them (plain or XML) or
   // as our JSON.
   void WriteExternal(const std::string& format, ReplyWriter* out);
+  // -e expect: the external expectations as conntrackd's -e expect.
+  void WriteExternalExpects(bool xml, ReplyWriter* out);
 
   Collector* collector_;
   Options opts_;

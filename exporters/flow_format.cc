@@ -112,7 +112,7 @@ std::string FlowXml(const nf_conntrack* ct) {
 }
 
 std::string ConntrackdFlowLine(nf_conntrack* ct, bool xml,
-                               int64_t active_seconds) {
+                               int64_t active_seconds, int64_t expires_in) {
   // conntrackd's stats cache keeps neither counters, timeout nor use.
   for (auto a : {ATTR_ORIG_COUNTER_BYTES, ATTR_ORIG_COUNTER_PACKETS,
                  ATTR_REPL_COUNTER_BYTES, ATTR_REPL_COUNTER_PACKETS,
@@ -120,6 +120,9 @@ std::string ConntrackdFlowLine(nf_conntrack* ct, bool xml,
     nfct_attr_unset(ct, a);
   }
   std::string s = Snprintf(ct, xml ? NFCT_O_XML : NFCT_O_PLAIN, 0);
+  if (!xml && expires_in >= 0) {
+    s += " [expires in " + std::to_string(expires_in) + "s]";
+  }
   if (!xml) s += " [active since " + std::to_string(active_seconds) + "s]";
   return s + "\n";
 }

@@ -29,9 +29,11 @@ inline constexpr const char* kExpectXmlFooter = "</expect>\n";
 // One expectation as `conntrack -L expect` prints it (plain or XML).
 std::string ExpectLine(const nf_expect* exp, bool xml);
 
-// `active_seconds` is how long ctcollect has known the flow.
+// `active_seconds` is how long ctcollect has known the flow; with
+// `expires_in` >= 0 (ALARM's external cache) the plain line says
+// " [expires in Ns]" before it, as conntrackd's cache timer does.
 std::string ConntrackdFlowLine(nf_conntrack* ct, bool xml,
-                               int64_t active_seconds);
+                               int64_t active_seconds, int64_t expires_in = -1);
 
 // One JSON object (no trailing newline). `netns` is the --netns label.
 std::string FlowJson(const nf_conntrack* ct, const std::string& netns);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "collector/sync_engine.h"
+#include "collector/sync_expect.h"
 #include "collector/sync_flow.h"
 #include "exporters/flow_format.h"
 
@@ -72,7 +73,7 @@ class NullSender : public SyncSender {
 };
 
 struct Replay {
-  std::vector<std::string> plain, xml;
+  std::vector<std::string> plain, xml, expects;
   int64_t malformed = 0;
   size_t expectations = 0;
   size_t files = 0;
@@ -96,6 +97,13 @@ Replay ReplayCapture(const std::string& name, SyncMode mode, bool stream) {
   }
   for (int64_t v : e.peer_stats(0).malformed) r.malformed += v;
   r.expectations = e.cache(0).expectations();
+  e.cache(0).ForEachExpect([&](const SyncCache::ExpectEntry& x) {
+    nf_expect* exp = SyncExpectToExpect(x.expect);
+    nfexp_attr_unset(exp, ATTR_EXP_TIMEOUT);
+    r.expects.push_back(ExpectLine(exp, false));
+    nfexp_destroy(exp);
+  });
+  std::sort(r.expects.begin(), r.expects.end());
   e.cache(0).ForEach([&](const SyncCache::Entry& x) {
     nf_conntrack* ct = SyncFlowToConntrack(x.flow);
     for (bool xml : {false, true}) {
@@ -136,7 +144,9 @@ TEST_P(SyncCapture, ReplayLeavesWhatConntrackdShowed) {
   ASSERT_GT(xml.size(), 5u);
   EXPECT_EQ(Join(r.xml), Join(xml));
   EXPECT_EQ(Join(r.plain), Join(plain));
-  EXPECT_EQ(r.expectations, Recorded(c.name, "-e expect").size());
+  const auto expects = Recorded(c.name, "-e expect");
+  EXPECT_EQ(r.expectations, expects.size());
+  EXPECT_EQ(Join(r.expects), Join(expects));
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -85,15 +85,18 @@ std::unique_ptr<Daemon> StartPeer(const VethPair& pair, char side,
   return d;
 }
 
-// The lines of a dump, without conntrackd's " [active since Ns]" and
-// sorted: two caches filled at different times compare equal.
+// The lines of a dump, without conntrackd's " [active since Ns]" (and
+// ALARM's " [expires in Ns]") and sorted: two caches filled at different
+// times compare equal.
 std::vector<std::string> Normalized(const std::string& dump) {
   std::vector<std::string> out;
   std::istringstream in(dump);
   std::string line;
   while (std::getline(in, line)) {
-    const size_t at = line.find(" [active since ");
-    if (at != std::string::npos) line.resize(at);
+    for (const char* tail : {" [active since ", " [expires in "}) {
+      const size_t at = line.find(tail);
+      if (at != std::string::npos) line.resize(at);
+    }
     if (!line.empty()) out.push_back(line);
   }
   std::sort(out.begin(), out.end());
@@ -130,6 +133,14 @@ void InjectAll(const TestNetns& ns) {
 struct Reference {
   std::vector<std::string> plain, xml;
 };
+
+// A conntrackd side; in ALARM refreshing every 1..2 s rather than 1..15.
+ConntrackdPeer::Options Side(const VethPair& pair, char side, Mode mode,
+                             Transport transport) {
+  auto o = ConntrackdPeer::ForSide(pair, side, mode, transport);
+  o.alarm_refresh_seconds = 2;
+  return o;
+}
 
 Reference ConntrackdReference(const VethPair& pair, Mode mode,
                               Transport transport) {
@@ -324,10 +335,131 @@ INSTANTIATE_TEST_SUITE_P(
         Case{Mode::kFtfw, Transport::kUdp, "ftfw", "FtfwUdp"},
         Case{Mode::kNotrack, Transport::kMulticast, "notrack",
              "NotrackMulticast"},
-        Case{Mode::kFtfw, Transport::kMulticast, "ftfw", "FtfwMulticast"}),
+        Case{Mode::kFtfw, Transport::kMulticast, "ftfw", "FtfwMulticast"},
+        Case{Mode::kFtfw, Transport::kTcp, "ftfw", "FtfwTcp"}),
     [](const ::testing::TestParamInfo<Case>& info) {
       return std::string(info.param.name);
     });
+
+// ALARM's external cache says when each entry expires, as conntrackd's,
+// and ctcollectd's own refreshes carry flows that never sent an event.
+// (ALARM is not compared with a conntrackd-to-conntrackd reference: a
+// conntrackd 1.4.7 sender in ALARM never refreshed the ICMP, IPv6 and NAT
+// flows of its start-up dump here.)
+TEST(SyncAlarm, ExternalEntriesSayWhenTheyExpire) {
+  REQUIRE_PRIVILEGE();
+  VethPair pair;
+  ASSERT_TRUE(pair.ok()) << pair.error();
+  auto flags = PeerFlags(pair, 'b', "alarm", Transport::kUdp);
+  flags.push_back("--sync.cache-timeout=30s");
+  auto d = StartPeer(pair, 'b', flags);
+  ASSERT_TRUE(d->ready()) << d->log();
+  auto opts = ConntrackdPeer::ForSide(pair, 'a', Mode::kAlarm, Transport::kUdp);
+  opts.alarm_refresh_seconds = 2;
+  ConntrackdPeer a(pair.a(), opts);
+  ASSERT_TRUE(a.ready()) << a.error() << a.log();
+  ASSERT_EQ(InjectFlow(pair.a(), Injections()[1]).exit_code, 0);
+  std::string line;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        auto l = LinesWith(d->Client("-e"), {"src=198.18.1.2 "});
+        if (l.size() == 1) line = l[0];
+        return l.size() == 1;
+      },
+      kConverge));
+  // Refreshed every 1..2 s: it never gets near the 30 s timeout.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  line = LinesWith(d->Client("-e"), {"src=198.18.1.2 "}).at(0);
+  const size_t at = line.find(" [expires in ");
+  ASSERT_NE(at, std::string::npos) << line;
+  const int left = std::stoi(line.substr(at + 13));
+  EXPECT_GE(left, 26) << line;
+  EXPECT_LE(left, 30) << line;
+}
+
+TEST(SyncAlarm, RefreshesCarryFlowsThatSentNoEvent) {
+  REQUIRE_PRIVILEGE();
+  VethPair pair;
+  ASSERT_TRUE(pair.ok()) << pair.error();
+  InjectAll(pair.a());  // before the daemon: no event will ever come
+  ConntrackdPeer b(pair.b(), Side(pair, 'b', Mode::kAlarm, Transport::kUdp));
+  ASSERT_TRUE(b.ready()) << b.error() << b.log();
+  auto flags = PeerFlags(pair, 'a', "alarm", Transport::kUdp);
+  flags.push_back("--sync.refresh-time=2s");
+  auto d = StartPeer(pair, 'a', flags);
+  ASSERT_TRUE(d->ready()) << d->log();
+  std::vector<std::string> got;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        got = TestFlows(Normalized(b.Client("-e").out));
+        return got.size() == Injections().size();
+      },
+      kConverge))
+      << Join(got) << d->log();
+  // Refreshed, not expired: conntrackd's timer restarts at each refresh.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_EQ(TestFlows(Normalized(b.Client("-e").out)).size(),
+            Injections().size());
+}
+
+// ExpectationSync: a real FTP control session through the ftp helper in a
+// makes a helper flow and an expectation; ctcollectd replicates both, and
+// conntrackd's external caches show them.
+TEST(SyncExpectations, HelperFlowAndExpectationReachConntrackd) {
+  REQUIRE_PRIVILEGE();
+  VethPair pair;
+  ASSERT_TRUE(pair.ok()) << pair.error();
+  auto opts = ConntrackdPeer::ForSide(pair, 'b', Mode::kFtfw, Transport::kUdp);
+  opts.expectation_sync = true;
+  ConntrackdPeer b(pair.b(), opts);
+  ASSERT_TRUE(b.ready()) << b.error() << b.log();
+  auto flags = PeerFlags(pair, 'a', "ftfw", Transport::kUdp);
+  flags.push_back("--sync.expectation-sync");
+  auto d = StartPeer(pair, 'a', flags);
+  ASSERT_TRUE(d->ready()) << d->log();
+  ASSERT_EQ(pair.a()
+                .Run("ip addr add 198.18.5.1/32 dev lo && nft -f - <<'EOF'\n"
+                     "table inet ctct_ftp {\n"
+                     "  ct helper ftp-std { type \"ftp\" protocol tcp; l3proto "
+                     "inet; }\n"
+                     "  chain out { type filter hook output priority 0;\n"
+                     "    tcp dport 21 ct helper set \"ftp-std\"\n  }\n"
+                     "}\nEOF")
+                .exit_code,
+            0);
+  // The control session: 220, PASV, 227 (which sets up the expectation).
+  pair.a().Run(
+      "(/usr/bin/python3 - >/dev/null 2>&1 <<'PY' &\n"
+      "import socket, time\n"
+      "srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, "
+      "socket.SO_REUSEADDR, 1)\n"
+      "srv.bind(('198.18.5.1', 21)); srv.listen(1)\n"
+      "c = socket.socket(); c.bind(('198.18.5.1', 40007)); "
+      "c.connect(('198.18.5.1', 21))\n"
+      "s, _ = srv.accept()\n"
+      "s.sendall(b'220 ready\\r\\n'); c.recv(100)\n"
+      "c.sendall(b'PASV\\r\\n'); s.recv(100)\n"
+      "s.sendall(b'227 Entering Passive Mode (198,18,5,1,156,64).\\r\\n'); "
+      "c.recv(100)\n"
+      "time.sleep(20)\n"
+      "PY\n)");
+  std::string flows, expects;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        flows = b.Client("-e").out;
+        expects = b.Client("-e expect").out;
+        return LinesWith(flows, {"sport=40007 dport=21", "helper=ftp"})
+                       .size() == 1 &&
+               LinesWith(expects,
+                         {"dport=40000", "master-src=198.18.5.1", "helper=ftp"})
+                       .size() == 1;
+      },
+      kConverge))
+      << "flows:\n"
+      << flows << "expectations:\n"
+      << expects << "kernel:\n"
+      << pair.a().Run("conntrack -L expect").out << d->log();
+}
 
 // 20% loss on the link both ways: FT-FW's NACKs and retransmissions make
 // both sides converge on every flow, and the loss shows in the metrics.
