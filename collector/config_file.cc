@@ -48,6 +48,7 @@ const std::map<std::string, std::map<std::string, KeySpec>>& Keys() {
         {"refresh_time", {"--sync.refresh-time", Kind::kScalar}},
         {"cache_timeout", {"--sync.cache-timeout", Kind::kScalar}},
         {"mtu", {"--sync.mtu", Kind::kScalar}},
+        {"receive_buffer", {"--sync.receive-buffer", Kind::kScalar}},
         {"expectation_sync", {"--sync.expectation-sync", Kind::kBool}},
         {"conntrackd_config", {"--conntrackd.config", Kind::kScalar}}}},
   };

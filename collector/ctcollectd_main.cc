@@ -106,7 +106,9 @@ int main(int argc, char** argv) {
 
     // Replication peer mode replicates the first watched namespace.
     if (opts.sync.mode != SyncMode::kOff) {
-      sync = std::make_unique<SyncPeer>(opts.sync, collector.Namespaces()[0]);
+      SyncOptions so = opts.sync;
+      so.local_resync = opts.resync_interval;
+      sync = std::make_unique<SyncPeer>(so, collector.Namespaces()[0]);
       control_service->set_sync(sync.get());
       hopts.sync_snapshot = [&sync] { return sync->Snapshot(); };
     }

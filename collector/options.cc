@@ -251,6 +251,12 @@ const std::map<std::string_view, Setter>& DaemonFlags() {
          if (!n || *n < 576) Fail(f, v, "a number from 576 to 65535");
          o.sync.mtu = static_cast<uint32_t>(*n);
        }},
+      {"--sync.receive-buffer",
+       [](DaemonOptions& o, auto f, auto v) {
+         const size_t n = ParseByteSize(f, v);
+         if (n < 4096 || n > (1u << 30)) Fail(f, v, "from 4K to 1G");
+         o.sync.rcvbuf = static_cast<int>(n);
+       }},
       {"--conntrackd.config",
        [](DaemonOptions& o, auto f, auto v) {
          if (v.empty()) Fail(f, v, "empty path");
@@ -401,6 +407,8 @@ Flags:
   --sync.resend-queue-size=N FT-FW ResendQueueSize (default 131072)
   --sync.refresh-time=DUR    ALARM RefreshTime (default 15s)
   --sync.cache-timeout=DUR   ALARM CacheTimeout (default 180s)
+  --sync.receive-buffer=SIZE receive buffer of the sync socket (default
+                             16M: a peer's bulk send comes in a burst)
   --sync.mtu=N               largest datagram + 28 (default: the
                              interface's MTU)
   --conntrackd.config=FILE   take the Sync section and the UNIX socket path

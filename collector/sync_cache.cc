@@ -147,10 +147,18 @@ void SyncCache::ApplyExpect(uint8_t type, const SyncExpect& e,
   it->second.expect = e;
 }
 
-size_t SyncCache::ExpireBefore(int64_t deadline_ms) {
+const SyncCache::Entry* SyncCache::Find(const SyncFlow& f) const {
+  const SyncFlowKey key = f.Key();
+  const Slot& s = slots_[Find(key, Hash32(key))];
+  return s.pos == 0 ? nullptr : &entries_[s.pos - 1];
+}
+
+size_t SyncCache::ExpireBefore(
+    int64_t deadline_ms, const std::function<void(const SyncFlow&)>& gone) {
   size_t n = 0;
   for (size_t i = entries_.size(); i-- > 0;) {
     if (entries_[i].refreshed_ms >= deadline_ms) continue;
+    if (gone) gone(entries_[i].flow);
     Count(entries_[i].flow, -1);
     EraseAt(Find(keys_[i], Hash32(keys_[i])));
     ++n;

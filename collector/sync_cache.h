@@ -46,9 +46,13 @@ class SyncCache {
   // Applies a data message of type kSyncCtNew/Upd/Del.
   void Apply(uint8_t type, const SyncFlow& f, int64_t now_unix, int64_t now_ms);
   void ApplyExpect(uint8_t type, const SyncExpect& e, int64_t now_unix);
-  // Drops entries not refreshed since `deadline_ms` (ALARM CacheTimeout).
+  // Drops entries not refreshed since `deadline_ms` (ALARM CacheTimeout;
+  // the flows a resync dump no longer found), telling `gone` about each.
   // Returns how many.
-  size_t ExpireBefore(int64_t deadline_ms);
+  size_t ExpireBefore(int64_t deadline_ms,
+                      const std::function<void(const SyncFlow&)>& gone = {});
+  // The entry of `f`'s flow, or nullptr.
+  const Entry* Find(const SyncFlow& f) const;
   void Clear();
 
   size_t size() const { return entries_.size(); }

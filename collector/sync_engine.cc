@@ -44,14 +44,17 @@ SyncEngine::SyncEngine(const SyncEngineConfig& config,
                        std::vector<std::string> link_names,
                        std::vector<PeerSpec> peers, SyncSender* transport,
                        BulkSource bulk)
-    : config_(config), transport_(transport), bulk_(std::move(bulk)) {
-  for (auto& n : link_names) {
-    Link l;
-    l.name = std::move(n);
+    : config_(config),
+      // Sized once: a link (its resend queue) is not copyable.
+      links_(link_names.size()),
+      transport_(transport),
+      bulk_(std::move(bulk)) {
+  for (size_t i = 0; i < link_names.size(); ++i) {
+    Link& l = links_[i];
+    l.name = std::move(link_names[i]);
     l.seq = config_.initial_seq;
     l.rsqueue = ResendQueue(
         config_.mode == SyncMode::kFtfw ? config_.resend_queue_size : 0);
-    links_.push_back(std::move(l));
   }
   for (auto& s : peers) {
     Peer p;

@@ -24,16 +24,22 @@ void CopyAddr(const nf_conntrack* ct, nf_conntrack_attr a, uint8_t* out,
 }  // namespace
 
 size_t SyncFlowKeyHash::operator()(const SyncFlowKey& k) const {
-  // FNV-1a over the 40 bytes, 8 at a time: cheap and well mixed enough for
-  // tuples that differ in a few bytes.
-  uint64_t h = 1469598103934665603ull;
+  // Five 8-byte words, each multiplied into the state, then a 64-bit
+  // finalizer (splitmix64's): tuples that differ in one byte of an address
+  // or port land in unrelated buckets.
+  uint64_t h = 0x9e3779b97f4a7c15ull;
   const auto* p = reinterpret_cast<const uint8_t*>(&k);
   for (size_t i = 0; i < sizeof(k); i += 8) {
     uint64_t w;
     std::memcpy(&w, p + i, 8);
-    h = (h ^ w) * 1099511628211ull;
-    h ^= h >> 29;
+    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 31;
   }
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ull;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebull;
+  h ^= h >> 31;
   return static_cast<size_t>(h);
 }
 

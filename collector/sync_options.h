@@ -43,6 +43,10 @@ struct SyncOptions {
   // ctcollectd peers only: HMAC-SHA256 over each datagram, key read from
   // this file. conntrackd has no such thing and drops such datagrams.
   std::string hmac_key_file;
+  // How often the replicator dumps the local table to catch what events
+  // did not say (flows older than the daemon, changes lost in an overrun):
+  // the daemon's --resync-interval.
+  std::chrono::milliseconds local_resync{60000};
 
   bool operator==(const SyncOptions&) const = default;
 };

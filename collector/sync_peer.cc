@@ -46,34 +46,6 @@ SyncEngineConfig EngineConfig(const SyncOptions& o, size_t max_datagram) {
   return c;
 }
 
-// The tuple alone, enough for a peer to find and drop the flow.
-SyncFlow FlowFromKey(const SyncFlowKey& k) {
-  SyncFlow f;
-  f.family = k.family;
-  f.Set(k.family == AF_INET6 ? kNtaIpv6 : kNtaIpv4);
-  std::memcpy(f.src, k.src, 16);
-  std::memcpy(f.dst, k.dst, 16);
-  f.Set(kNtaL4proto);
-  f.l4proto = k.l4proto;
-  if (k.l4proto == IPPROTO_ICMP || k.l4proto == IPPROTO_ICMPV6) {
-    f.Set(kNtaIcmpType);
-    f.Set(kNtaIcmpCode);
-    f.Set(kNtaIcmpId);
-    f.icmp_id = k.sport;
-    f.icmp_type = static_cast<uint8_t>(k.dport >> 8);
-    f.icmp_code = static_cast<uint8_t>(k.dport);
-  } else if (k.sport != 0 || k.dport != 0) {
-    f.Set(kNtaPort);
-    f.sport = k.sport;
-    f.dport = k.dport;
-  }
-  if (k.zone != 0) {
-    f.Set(kNtaZone);
-    f.zone = k.zone;
-  }
-  return f;
-}
-
 }  // namespace
 
 SyncPeer::SyncPeer(const SyncOptions& opts, const NetnsHandle* ns)
@@ -106,7 +78,7 @@ SyncPeer::SyncPeer(const SyncOptions& opts, const NetnsHandle* ns)
       std::move(peers), this,
       [this](const std::function<void(const SyncFlow&)>& emit) {
         ++bulk_sends_;
-        DumpLocal(emit);
+        internal_.ForEach([&](const SyncCache::Entry& e) { emit(e.flow); });
       });
   if (opts.expectation_sync) {
     engine_->set_expect_source(
@@ -251,11 +223,10 @@ void SyncPeer::HandleEvent(const nlmsghdr* nlh) {
   uint8_t type = kSyncCtUpd;
   if (msg == IPCTNL_MSG_CT_DELETE) {
     type = kSyncCtDel;
-    announced_.erase(f.Key());
-  } else {
-    if (nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL)) type = kSyncCtNew;
-    announced_[f.Key()] = generation_;
+  } else if (nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL)) {
+    type = kSyncCtNew;
   }
+  internal_.Apply(type, f, NowUnix(), NowMs());
   engine_->LocalFlow(type, f);
 }
 
@@ -270,7 +241,7 @@ void SyncPeer::ReadEvents() {
         overrun_log_.Log(
             "sync: conntrack events lost (ENOBUFS); resyncing the "
             "peers from a dump");
-        ResyncLocal();
+        local_resync_due_ = true;
       }
       return;
     }
@@ -283,30 +254,43 @@ void SyncPeer::ReadEvents() {
   }
 }
 
-void SyncPeer::DumpLocal(const std::function<void(const SyncFlow&)>& emit) {
-  ++generation_;
+void SyncPeer::DumpLocal(bool announce) {
+  const int64_t stamp = NowMs();
+  const int64_t now_unix = NowUnix();
+  uint8_t a[kSyncMaxMessage], b[kSyncMaxMessage];
+  // What a peer holds of a flow, but for the timeout that counts down.
+  auto same = [&](const SyncFlow& x, const SyncFlow& y) {
+    SyncFlow cx = x, cy = y;
+    cx.present &= ~(uint64_t{1} << kNtaTimeout);
+    cy.present &= ~(uint64_t{1} << kNtaTimeout);
+    const size_t n = EncodeSyncFlow(cx, kSyncCtUpd, 0, 0, a);
+    return n == EncodeSyncFlow(cy, kSyncCtUpd, 0, 0, b) &&
+           std::memcmp(a, b, n) == 0;
+  };
   std::error_code ec = DumpFlows(*ns_, [&](nf_conntrack* ct) {
     SyncFlow f = SyncFlowFromConntrack(ct, true, opts_.tcp_window_tracking);
     if (IsSyncLinkFlow(f)) return true;
-    announced_[f.Key()] = generation_;
-    emit(f);
+    if (announce) {
+      const SyncCache::Entry* known = internal_.Find(f);
+      if (known == nullptr) {
+        engine_->LocalFlow(kSyncCtNew, f);
+      } else if (!same(known->flow, f)) {
+        engine_->LocalFlow(kSyncCtUpd, f);
+      }
+    }
+    internal_.Apply(kSyncCtUpd, f, now_unix, stamp);
     return true;
   });
-  if (ec)
+  if (ec) {
     Log(LogLevel::kWarn,
         "sync: dump of the local table failed: " + ec.message());
-}
-
-void SyncPeer::ResyncLocal() {
-  engine_->BulkSend();
-  for (auto it = announced_.begin(); it != announced_.end();) {
-    if (it->second != generation_) {
-      engine_->LocalFlow(kSyncCtDel, FlowFromKey(it->first));
-      it = announced_.erase(it);
-    } else {
-      ++it;
-    }
+    return;  // a partial dump proves nothing gone
   }
+  // Neither in the dump nor touched by an event since it started: gone
+  // without a DESTROY we saw.
+  internal_.ExpireBefore(stamp, [&](const SyncFlow& f) {
+    if (announce) engine_->LocalFlow(kSyncCtDel, f);
+  });
   engine_->Flush();
 }
 
@@ -343,7 +327,8 @@ void SyncPeer::RunPending() {
 void SyncPeer::Loop() {
   // The table as it is now: announced on request (-B, RESYNC), and the
   // base for finding flows that end while events are lost.
-  DumpLocal([](const SyncFlow&) {});
+  DumpLocal(false);
+  last_local_resync_ms_ = NowMs();
   std::vector<pollfd> fds;
   while (running_) {
     fds.clear();
@@ -359,6 +344,12 @@ void SyncPeer::Loop() {
     if (fds[1].revents) ReadEvents();
     channel_->HandleReady(fds, this);
     const int64_t now = NowMs();
+    if (local_resync_due_ ||
+        now - last_local_resync_ms_ >= opts_.local_resync.count()) {
+      local_resync_due_ = false;
+      last_local_resync_ms_ = now;
+      DumpLocal(true);
+    }
     channel_->Tick(now);
     engine_->Tick(now, NowUnix());
     engine_->Flush();
@@ -403,7 +394,8 @@ void SyncPeer::Publish() {
     s.links.push_back(std::move(l));
   }
   s.foreign_datagrams = foreign_;
-  s.internal_flows = static_cast<int64_t>(announced_.size());
+  s.internal_flows = static_cast<int64_t>(internal_.size());
+  s.internal_bytes = static_cast<int64_t>(internal_.MemoryBytes());
   s.local_events = local_events_;
   s.local_overruns = local_overruns_;
   s.bulk_sends = bulk_sends_;

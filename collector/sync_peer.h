@@ -4,10 +4,13 @@
 // Local conntrack events become NEW/UPD/DEL messages to the peers; what
 // the peers send fills their external caches.
 //
-// The internal cache is the kernel table itself: a bulk send (-B, or a
-// peer's RESYNC) dumps it; the replicator keeps only the set of tuples it
-// has announced (40 bytes each), so that after lost events (ENOBUFS) a
-// resync dump can announce the flows that ended meanwhile as DEL.
+// The internal cache, as conntrackd's: the local flows as last announced,
+// filled by a dump at start and kept by the events, so that a bulk send
+// (-B, or a peer's RESYNC) is a walk over memory. A resync dump, every
+// --resync-interval and at once after lost events (ENOBUFS), reconciles it
+// with the kernel and announces the difference: flows it did not know as
+// NEW, changed ones as UPD, vanished ones as DEL (flows older than the
+// daemon send no events under nf_conntrack_events=2; this catches them).
 //
 // Flows of the sync link itself (the sync port to or from a peer address
 // or the group) are not replicated.
@@ -94,9 +97,9 @@ class SyncPeer : public SyncChannelSink, public SyncSender {
   void HandleEvent(const nlmsghdr* nlh);
   void HandleExpectEvent(const nlmsghdr* nlh);
   bool IsSyncLinkFlow(const SyncFlow& f) const;
-  void DumpLocal(const std::function<void(const SyncFlow&)>& emit);
-  // After lost events: dump, re-announce, and announce what vanished.
-  void ResyncLocal();
+  // Dumps the local table into the internal cache; with `announce`, sends
+  // the peers what differs from what they were told.
+  void DumpLocal(bool announce);
   size_t PeerIndex(const std::string& ip);
   void Publish();
 
@@ -110,10 +113,9 @@ class SyncPeer : public SyncChannelSink, public SyncSender {
   std::vector<SyncEndpoint> link_endpoints_;  // for the sync-link filter
   uint16_t sync_port_ = 0;
 
-  // Tuples announced to the peers, with the dump generation that last saw
-  // them.
-  std::unordered_map<SyncFlowKey, uint32_t, SyncFlowKeyHash> announced_;
-  uint32_t generation_ = 0;
+  SyncCache internal_;  // the local flows, as announced to the peers
+  int64_t last_local_resync_ms_ = 0;
+  bool local_resync_due_ = false;
   int64_t local_events_ = 0, local_overruns_ = 0, bulk_sends_ = 0;
   int64_t foreign_ = 0;
   RateLimitedLog foreign_log_{LogLevel::kWarn, std::chrono::seconds(60)};

@@ -1,72 +1,106 @@
 #include "collector/sync_resend_queue.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace ctcollect {
 
-void ResendQueue::Erase(std::list<Item>::iterator it) {
-  if (it->msg.has_key) by_flow_.erase(it->msg.key);
-  items_.erase(it);
+ResendQueue::ResendQueue(size_t capacity) : capacity_(capacity) {
+  if (capacity_ > 0) by_flow_.reserve(std::min<size_t>(capacity_, 1 << 20));
+}
+
+void ResendQueue::Kill(uint64_t n) {
+  Slot& s = At(n);
+  if (!s.live) return;
+  if (s.has_key) by_flow_.erase(s.key);
+  s.live = false;
+  s.heap.reset();
+  --live_;
+}
+
+void ResendQueue::Reclaim() {
+  while (!slots_.empty() && !slots_.front().live) {
+    slots_.pop_front();
+    ++first_;
+  }
 }
 
 void ResendQueue::Add(uint32_t seq, const uint8_t* msg, size_t len,
                       const SyncFlowKey* key) {
-  if (capacity_ == 0) return;
+  if (capacity_ == 0 || len > 0xffff) return;
   if (key != nullptr) {
     auto old = by_flow_.find(*key);
-    if (old != by_flow_.end()) Erase(old->second);
+    if (old != by_flow_.end()) Kill(old->second);
   }
-  if (items_.size() >= capacity_) {
-    Erase(items_.begin());
+  while (live_ >= capacity_) {
+    // The oldest live message goes.
+    Reclaim();
+    Kill(first_);
     ++dropped_full_;
   }
-  Item item{seq,
-            Message{std::string(reinterpret_cast<const char*>(msg), len),
-                    key != nullptr, key != nullptr ? *key : SyncFlowKey{}}};
-  items_.push_back(std::move(item));
-  if (key != nullptr) by_flow_[*key] = std::prev(items_.end());
+  Reclaim();
+  slots_.emplace_back();
+  Slot& s = slots_.back();
+  const uint64_t n = first_ + slots_.size() - 1;
+  s.seq = seq;
+  s.len = static_cast<uint16_t>(len);
+  s.live = true;
+  if (len > kInline) {
+    s.heap.reset(new uint8_t[len]);
+    std::memcpy(s.heap.get(), msg, len);
+  } else {
+    std::memcpy(s.inline_bytes, msg, len);
+  }
+  if (key != nullptr) {
+    s.has_key = true;
+    s.key = *key;
+    by_flow_[*key] = n;
+  }
+  ++live_;
 }
 
 size_t ResendQueue::Ack(uint32_t from, uint32_t to) {
   size_t n = 0;
-  for (auto it = items_.begin(); it != items_.end();) {
-    if (SeqBefore(it->seq, from)) {
-      ++it;
-      continue;
-    }
-    if (SeqAfter(it->seq, to)) break;
-    auto next = std::next(it);
-    Erase(it);
-    it = next;
+  for (uint64_t i = first_; i < first_ + slots_.size(); ++i) {
+    Slot& s = At(i);
+    if (!s.live) continue;
+    if (SeqBefore(s.seq, from)) continue;
+    if (SeqAfter(s.seq, to)) break;
+    Kill(i);
     ++n;
   }
+  Reclaim();
   return n;
 }
 
 std::vector<ResendQueue::Message> ResendQueue::TakeRange(uint32_t from,
                                                          uint32_t to) {
   std::vector<Message> out;
-  for (auto it = items_.begin(); it != items_.end();) {
-    if (SeqBefore(it->seq, from)) {
-      ++it;
-      continue;
-    }
-    if (SeqAfter(it->seq, to)) break;
-    out.push_back(std::move(it->msg));
-    if (out.back().has_key) by_flow_.erase(out.back().key);
-    it = items_.erase(it);
+  for (uint64_t i = first_; i < first_ + slots_.size(); ++i) {
+    Slot& s = At(i);
+    if (!s.live) continue;
+    if (SeqBefore(s.seq, from)) continue;
+    if (SeqAfter(s.seq, to)) break;
+    out.push_back(
+        Message{std::string(reinterpret_cast<const char*>(s.data()), s.len),
+                s.has_key, s.key});
+    Kill(i);
   }
+  Reclaim();
   return out;
 }
 
 void ResendQueue::Clear() {
-  items_.clear();
+  slots_.clear();
   by_flow_.clear();
+  first_ = 0;
+  live_ = 0;
 }
 
 void ResendQueue::ForEach(
     const std::function<void(uint32_t, bool, uint8_t)>& fn) const {
-  for (const auto& it : items_) {
-    const auto* b = reinterpret_cast<const uint8_t*>(it.msg.bytes.data());
-    fn(it.seq, !it.msg.has_key, it.msg.bytes.size() > 1 ? b[1] : 0);
+  for (const Slot& s : slots_) {
+    if (s.live) fn(s.seq, !s.has_key, s.len > 1 ? s.data()[1] : 0);
   }
 }
 

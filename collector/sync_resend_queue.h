@@ -5,12 +5,19 @@
 // back a stale state. When full, the oldest message goes (and can no
 // longer be recovered; counted).
 //
+// Layout: a ring of fixed-size slots (messages up to kInline bytes stored
+// in place, larger ones on the heap), so a bulk send of a million flows
+// through a 131072-message queue allocates nothing per message but the
+// flow index entry; removed messages are marked dead and reclaimed from
+// the front.
+//
 // Thread safety: none; owned by the replication thread.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
-#include <list>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -27,7 +34,7 @@ inline bool SeqAfter(uint32_t a, uint32_t b) { return SeqBefore(b, a); }
 
 class ResendQueue {
  public:
-  explicit ResendQueue(size_t capacity) : capacity_(capacity) {}
+  explicit ResendQueue(size_t capacity);
 
   // Queues a message just sent as `seq`. `key` is the flow's for data
   // messages, nullptr for control messages.
@@ -46,7 +53,7 @@ class ResendQueue {
   std::vector<Message> TakeRange(uint32_t from, uint32_t to);
   void Clear();
 
-  size_t size() const { return items_.size(); }
+  size_t size() const { return live_; }
   size_t capacity() const { return capacity_; }
   int64_t dropped_full() const { return dropped_full_; }
   // For `-s rsqueue`: seq, control or not, the flags byte.
@@ -54,16 +61,27 @@ class ResendQueue {
                                         uint8_t flags)>& fn) const;
 
  private:
-  struct Item {
-    uint32_t seq;
-    Message msg;
+  static constexpr size_t kInline = 120;
+  struct Slot {
+    uint32_t seq = 0;
+    uint16_t len = 0;
+    bool live = false;
+    bool has_key = false;
+    SyncFlowKey key;
+    uint8_t inline_bytes[kInline];
+    std::unique_ptr<uint8_t[]> heap;  // when len > kInline
+    const uint8_t* data() const { return heap ? heap.get() : inline_bytes; }
   };
-  void Erase(std::list<Item>::iterator it);
+  // Slots are numbered from 0 forever; slots_[i - first_] is number i.
+  Slot& At(uint64_t n) { return slots_[n - first_]; }
+  void Kill(uint64_t n);
+  void Reclaim();  // drops dead slots at the front
 
   size_t capacity_;
-  std::list<Item> items_;
-  std::unordered_map<SyncFlowKey, std::list<Item>::iterator, SyncFlowKeyHash>
-      by_flow_;
+  std::deque<Slot> slots_;
+  uint64_t first_ = 0;  // number of slots_.front()
+  size_t live_ = 0;
+  std::unordered_map<SyncFlowKey, uint64_t, SyncFlowKeyHash> by_flow_;
   int64_t dropped_full_ = 0;
 };
 

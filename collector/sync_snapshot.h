@@ -42,7 +42,8 @@ struct SyncSnapshot {
   std::vector<SyncPeerSnapshot> peers;
   std::vector<SyncLinkSnapshot> links;
   int64_t foreign_datagrams = 0;  // from sources that are no peer
-  int64_t internal_flows = 0;     // local flows known to the replicator
+  int64_t internal_flows = 0;     // the internal cache: local flows
+  int64_t internal_bytes = 0;     // its memory
   int64_t local_events = 0;
   int64_t local_overruns = 0;
   int64_t bulk_sends = 0;

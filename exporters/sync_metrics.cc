@@ -176,15 +176,19 @@ void RenderSyncMetrics(const SyncSnapshot& s, std::vector<MetricFamily>* out) {
     }
   }
   Sample(&Family_(out, "ctcollect_peer_internal_flows",
-                  "Local flows the replicator has announced to its peers.",
+                  "Local flows in the replicator's internal cache (as "
+                  "announced to the peers).",
                   MetricType::Gauge),
          {}, static_cast<double>(s.internal_flows));
+  Sample(&Family_(out, "ctcollect_peer_internal_cache_bytes",
+                  "Memory of the internal cache.", MetricType::Gauge),
+         {}, static_cast<double>(s.internal_bytes));
   Sample(&Family_(out, "ctcollect_peer_external_cache_bytes",
                   "Memory of the external caches.", MetricType::Gauge),
          {}, static_cast<double>(s.external_bytes));
   Sample(&Family_(out, "ctcollect_peer_event_overruns_total",
                   "ENOBUFS on the replicator's event socket (each followed "
-                  "by a bulk send and DEL of vanished flows).",
+                  "by a resync dump that announces what changed).",
                   MetricType::Counter),
          {}, static_cast<double>(s.local_overruns));
 }
