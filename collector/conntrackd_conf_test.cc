@@ -369,6 +369,17 @@ TEST(ConntrackdConf, LastDefaultLinkWins) {
   EXPECT_EQ(c.warnings.size(), 2u) << Joined(c.warnings);
 }
 
+// conntrackd's grammar takes several Sync sections as one.
+TEST(ConntrackdConf, SyncSectionsAddUp) {
+  ConntrackdConf c = Parse(
+      "Sync {\n Mode ALARM { RefreshTime 9 }\n}\nGeneral { }\n"
+      "Sync {\n Multicast { IPv4_address 225.0.0.50 Group 3780 }\n}\n");
+  EXPECT_EQ(c.sync.mode, SyncMode::kAlarm);
+  EXPECT_EQ(c.sync.refresh_time.count(), 9);
+  EXPECT_EQ(c.sync.multicast_group, "225.0.0.50:3780");
+  EXPECT_TRUE(c.warnings.empty()) << Joined(c.warnings);
+}
+
 // Stats, Filter, Scheduler, Helper and the rest of General are skipped,
 // nested blocks included.
 TEST(ConntrackdConf, SectionsWeDoNotReadAreSkipped) {

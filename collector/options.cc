@@ -293,7 +293,15 @@ void FinishDaemonOptions(DaemonOptions* o) {
   }
   if (!o->conntrackd_config.empty()) {
     ConntrackdConf c = ReadConntrackdConf(o->conntrackd_config);
+    // What conntrackd.conf cannot say stays as the flags set it.
+    const SyncOptions own = o->sync;
     o->sync = c.sync;
+    o->sync.hmac_key_file = own.hmac_key_file;
+    if (own.mtu != 0) o->sync.mtu = own.mtu;
+    if (own.expectation_sync) o->sync.expectation_sync = true;
+    for (const auto& w : c.warnings) {
+      Log(LogLevel::kWarn, o->conntrackd_config + ":" + w);
+    }
     if (!c.unix_path.empty() && !o->control_socket_set) {
       o->control_socket = c.unix_path;
     }

@@ -169,10 +169,9 @@ void SyncPeer::OnDropped(const std::string& source, SyncError why) {
 }
 
 bool SyncPeer::IsSyncLinkFlow(const SyncFlow& f) const {
-  if (sync_port_ == 0 ||
-      (f.l4proto != IPPROTO_UDP && f.l4proto != IPPROTO_TCP)) {
-    return false;
-  }
+  const uint8_t proto =
+      opts_.transport == SyncTransport::kTcp ? IPPROTO_TCP : IPPROTO_UDP;
+  if (sync_port_ == 0 || f.l4proto != proto) return false;
   if (f.sport != sync_port_ && f.dport != sync_port_) return false;
   for (const auto& e : link_endpoints_) {
     const void* a =

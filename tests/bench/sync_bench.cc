@@ -3,12 +3,16 @@
 // flows, batched as conntrackd batches them) received by an engine into
 // its external cache; items/s is messages per second on one core. Encode:
 // the sender's side of a bulk send. conntrackd's own decoder (msg2ct into a
-// libnetfilter_conntrack object plus its cache) is not linked here; the
-// side-by-side figure against conntrackd -B is in tests/bench/sync_bench.sh.
+// libnetfilter_conntrack object plus its cache) is mirrored by
+// BM_DecodeApplyNfctObjects as the same-run reference; the side-by-side
+// figure against conntrackd -B itself is tests/bench/sync_bench.sh.
 #include <benchmark/benchmark.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "collector/sync_engine.h"
@@ -94,6 +98,41 @@ BENCHMARK(BM_DecodeApply)
     ->Arg(static_cast<int>(SyncMode::kNotrack))
     ->Arg(static_cast<int>(SyncMode::kFtfw))
     ->Unit(benchmark::kMillisecond);
+
+// The reference, measured in the same run: the same messages decoded the
+// way conntrackd's msg2ct does, into a new libnetfilter_conntrack object
+// each (nfct_new and one setter per attribute), kept in a hash map by
+// tuple (conntrackd's caches hold such objects).
+void BM_DecodeApplyNfctObjects(benchmark::State& state) {
+  int messages = 0;
+  const auto grams = Datagrams(100000, &messages);
+  struct Free {
+    void operator()(nf_conntrack* ct) const { nfct_destroy(ct); }
+  };
+  std::unordered_map<SyncFlowKey, std::unique_ptr<nf_conntrack, Free>,
+                     SyncFlowKeyHash>
+      cache;
+  SyncFlow f;
+  for (auto _ : state) {
+    for (const auto& d : grams) {
+      WalkSyncMessages(
+          d.data(), d.size(), false, nullptr,
+          [&](const SyncHeader& h, const uint8_t* m, size_t n) {
+            if (!DecodeSyncFlow(m + kSyncHeaderSize, n - kSyncHeaderSize, &f)) {
+              return;
+            }
+            if (h.type == kSyncCtDel) {
+              cache.erase(f.Key());
+            } else {
+              cache[f.Key()].reset(SyncFlowToConntrack(f));
+            }
+          });
+    }
+    benchmark::DoNotOptimize(cache.size());
+  }
+  state.SetItemsProcessed(state.iterations() * messages);
+}
+BENCHMARK(BM_DecodeApplyNfctObjects)->Unit(benchmark::kMillisecond);
 
 void BM_EncodeBulk(benchmark::State& state) {
   std::vector<SyncFlow> table;
