@@ -158,12 +158,14 @@ size_t SyncChannel::LinkOfPeer(size_t peer) const {
   return opts_.transport == SyncTransport::kMulticast ? 0 : peer;
 }
 
-void SyncChannel::OpenUdp() {
+SyncEndpoint SyncChannel::UnicastLinks(const char* transport) {
   if (opts_.listen_address.empty()) {
-    throw ConfigError("--sync.listen-address is required with udp");
+    throw ConfigError(std::string("--sync.listen-address is required with ") +
+                      transport);
   }
-  if (opts_.peers.empty())
-    throw ConfigError("--sync.peer is required with udp");
+  if (opts_.peers.empty()) {
+    throw ConfigError(std::string("--sync.peer is required with ") + transport);
+  }
   SyncEndpoint local = ParseSyncEndpoint("--sync.listen-address",
                                          opts_.listen_address, kDefaultPort);
   const int port = ntohs(reinterpret_cast<sockaddr_in&>(local.addr).sin_port);
@@ -172,6 +174,11 @@ void SyncChannel::OpenUdp() {
     peer_ips_.push_back(dests_.back().ip);
     link_names_.push_back(dests_.back().ip);
   }
+  return local;
+}
+
+void SyncChannel::OpenUdp() {
+  SyncEndpoint local = UnicastLinks("udp");
   recv_fd_ = Socket(local.addr.ss_family, SOCK_DGRAM);
   SetInt(recv_fd_, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
   SetBuffers(recv_fd_, opts_);
@@ -253,20 +260,8 @@ void SyncChannel::OpenMulticast() {
 void SyncChannel::OpenTcp() {
   if (hmac_)
     throw ConfigError("--sync.hmac-key-file: only with udp or multicast");
-  if (opts_.listen_address.empty()) {
-    throw ConfigError("--sync.listen-address is required with tcp");
-  }
-  if (opts_.peers.empty())
-    throw ConfigError("--sync.peer is required with tcp");
-  SyncEndpoint local = ParseSyncEndpoint("--sync.listen-address",
-                                         opts_.listen_address, kDefaultPort);
-  const int port = ntohs(reinterpret_cast<sockaddr_in&>(local.addr).sin_port);
-  for (const auto& p : opts_.peers) {
-    dests_.push_back(ParseSyncEndpoint("--sync.peer", p, port));
-    peer_ips_.push_back(dests_.back().ip);
-    link_names_.push_back(dests_.back().ip);
-    link_fds_.push_back(-1);
-  }
+  SyncEndpoint local = UnicastLinks("tcp");
+  link_fds_.assign(dests_.size(), -1);
   recv_fd_ = Socket(local.addr.ss_family, SOCK_STREAM);
   SetInt(recv_fd_, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
   BindToDevice(recv_fd_, opts_.interface);

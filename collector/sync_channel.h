@@ -74,6 +74,9 @@ class SyncChannel {
   void Tick(int64_t now_ms);
 
  private:
+  // UDP and TCP: the listen address, and one link per peer (its port
+  // defaults to the listen port).
+  SyncEndpoint UnicastLinks(const char* transport);
   void OpenUdp();
   void OpenMulticast();
   void OpenTcp();

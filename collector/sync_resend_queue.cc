@@ -91,6 +91,9 @@ std::vector<ResendQueue::Message> ResendQueue::TakeRange(uint32_t from,
 }
 
 void ResendQueue::Clear() {
+  // Called for every message a restarting peer flags HELLO: clearing the
+  // reserved index costs its whole bucket array, so only when needed.
+  if (slots_.empty()) return;
   slots_.clear();
   by_flow_.clear();
   first_ = 0;

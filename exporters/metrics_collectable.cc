@@ -4,6 +4,7 @@
 #include <limits>
 #include <string_view>
 
+#include "exporters/metric_family.h"
 #include "exporters/sync_metrics.h"
 
 namespace ctcollect {
@@ -12,30 +13,7 @@ namespace {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-using Labels = std::vector<ClientMetric::Label>;
-
-MetricFamily& AddFamily(std::vector<MetricFamily>* out, std::string name,
-                        std::string help, MetricType type) {
-  out->push_back(MetricFamily{std::move(name), std::move(help), type, {}});
-  return out->back();
-}
-
-void AddSample(MetricFamily* f, Labels labels, double v) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  switch (f->type) {
-    case MetricType::Counter:
-      m.counter.value = v;
-      break;
-    case MetricType::Gauge:
-      m.gauge.value = v;
-      break;
-    default:
-      m.untyped.value = v;
-      break;
-  }
-  f->metric.push_back(std::move(m));
-}
+using Labels = MetricLabels;
 
 std::string S(std::string_view v) { return std::string(v); }
 

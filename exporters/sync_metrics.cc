@@ -5,38 +5,17 @@
 #include <string>
 
 #include "collector/ct_labels.h"
+#include "exporters/metric_family.h"
 
 namespace ctcollect {
-namespace {
 
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-using Labels = std::vector<ClientMetric::Label>;
-
-MetricFamily& Family_(std::vector<MetricFamily>* out, const char* name,
-                      const char* help, MetricType type) {
-  out->push_back(MetricFamily{name, help, type, {}});
-  return out->back();
-}
-
-void Sample(MetricFamily* f, Labels labels, double v) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  if (f->type == MetricType::Counter) {
-    m.counter.value = v;
-  } else {
-    m.gauge.value = v;
-  }
-  f->metric.push_back(std::move(m));
-}
-
-}  // namespace
 
 void RenderSyncMetrics(const SyncSnapshot& s, std::vector<MetricFamily>* out) {
   if (!s.enabled) return;
   {
-    MetricFamily& f = Family_(
+    MetricFamily& f = AddFamily(
         out, "conntrack_peer_entries",
         "Flows in each replication peer's external cache (what the peer "
         "says its kernel has).",
@@ -45,7 +24,7 @@ void RenderSyncMetrics(const SyncSnapshot& s, std::vector<MetricFamily>* out) {
       for (const auto& [key, n] : p.buckets) {
         const auto [fam, l4, state] = key;
         const Proto proto = ProtoFromNumber(l4);
-        Labels l = {
+        MetricLabels l = {
             {"peer", p.name},
             {"family", std::string(FamilyName(
                            fam == AF_INET6 ? Family::kIpv6 : Family::kIpv4))},
@@ -54,20 +33,20 @@ void RenderSyncMetrics(const SyncSnapshot& s, std::vector<MetricFamily>* out) {
           l.push_back({"state", std::string(StateName(
                                     proto, static_cast<uint8_t>(state)))});
         }
-        Sample(&f, std::move(l), static_cast<double>(n));
+        AddSample(&f, std::move(l), static_cast<double>(n));
       }
     }
   }
   {
-    MetricFamily& f = Family_(out, "conntrack_peer_expectations",
-                              "Expectations in each peer's external cache.",
-                              MetricType::Gauge);
+    MetricFamily& f = AddFamily(out, "conntrack_peer_expectations",
+                                "Expectations in each peer's external cache.",
+                                MetricType::Gauge);
     for (const auto& p : s.peers) {
-      Sample(&f, {{"peer", p.name}}, static_cast<double>(p.expectations));
+      AddSample(&f, {{"peer", p.name}}, static_cast<double>(p.expectations));
     }
   }
   {
-    MetricFamily& f = Family_(
+    MetricFamily& f = AddFamily(
         out, "ctcollect_peer_messages_total",
         "Replication messages by peer, direction and type (new, update, "
         "destroy, exp_*, ack, nack, resync, alive). Sent ones are counted "
@@ -75,49 +54,49 @@ void RenderSyncMetrics(const SyncSnapshot& s, std::vector<MetricFamily>* out) {
         MetricType::Counter);
     for (const auto& p : s.peers) {
       for (size_t k = 0; k < p.stats.recv.size(); ++k) {
-        Sample(&f,
-               {{"peer", p.name},
-                {"direction", "received"},
-                {"type", SyncMsgKindName(static_cast<SyncMsgKind>(k))}},
-               static_cast<double>(p.stats.recv[k]));
+        AddSample(&f,
+                  {{"peer", p.name},
+                   {"direction", "received"},
+                   {"type", SyncMsgKindName(static_cast<SyncMsgKind>(k))}},
+                  static_cast<double>(p.stats.recv[k]));
       }
     }
     for (const auto& l : s.links) {
       for (size_t k = 0; k < l.stats.sent.size(); ++k) {
-        Sample(&f,
-               {{"peer", l.name},
-                {"direction", "sent"},
-                {"type", SyncMsgKindName(static_cast<SyncMsgKind>(k))}},
-               static_cast<double>(l.stats.sent[k]));
+        AddSample(&f,
+                  {{"peer", l.name},
+                   {"direction", "sent"},
+                   {"type", SyncMsgKindName(static_cast<SyncMsgKind>(k))}},
+                  static_cast<double>(l.stats.sent[k]));
       }
     }
   }
   {
-    MetricFamily& f = Family_(out, "ctcollect_peer_bytes_total",
-                              "Bytes of replication datagrams by peer and "
-                              "direction (UDP payload, HMAC included).",
-                              MetricType::Counter);
+    MetricFamily& f = AddFamily(out, "ctcollect_peer_bytes_total",
+                                "Bytes of replication datagrams by peer and "
+                                "direction (UDP payload, HMAC included).",
+                                MetricType::Counter);
     for (const auto& p : s.peers) {
-      Sample(&f, {{"peer", p.name}, {"direction", "received"}},
-             static_cast<double>(p.stats.bytes_recv));
+      AddSample(&f, {{"peer", p.name}, {"direction", "received"}},
+                static_cast<double>(p.stats.bytes_recv));
     }
     for (const auto& l : s.links) {
-      Sample(&f, {{"peer", l.name}, {"direction", "sent"}},
-             static_cast<double>(l.stats.bytes_sent));
+      AddSample(&f, {{"peer", l.name}, {"direction", "sent"}},
+                static_cast<double>(l.stats.bytes_sent));
     }
   }
   {
-    MetricFamily& f = Family_(
+    MetricFamily& f = AddFamily(
         out, "ctcollect_peer_lost_total",
         "Messages of each peer never received: the gaps in its sequence "
         "numbers (conntrackd's own count adds 2 per gap; this one does not).",
         MetricType::Counter);
     for (const auto& p : s.peers) {
-      Sample(&f, {{"peer", p.name}}, static_cast<double>(p.stats.lost));
+      AddSample(&f, {{"peer", p.name}}, static_cast<double>(p.stats.lost));
     }
   }
   {
-    MetricFamily& f = Family_(
+    MetricFamily& f = AddFamily(
         out, "ctcollect_peer_malformed_total",
         "Replication datagrams or messages dropped, by reason: conntrackd's "
         "(wrong_version, malformed_header, bad_type, malformed_payload, "
@@ -126,71 +105,73 @@ void RenderSyncMetrics(const SyncSnapshot& s, std::vector<MetricFamily>* out) {
     for (const auto& p : s.peers) {
       for (size_t r = 1; r < p.stats.malformed.size(); ++r) {
         if (static_cast<SyncError>(r) == SyncError::kForeign) continue;
-        Sample(&f,
-               {{"peer", p.name},
-                {"reason", SyncErrorName(static_cast<SyncError>(r))}},
-               static_cast<double>(p.stats.malformed[r]));
+        AddSample(&f,
+                  {{"peer", p.name},
+                   {"reason", SyncErrorName(static_cast<SyncError>(r))}},
+                  static_cast<double>(p.stats.malformed[r]));
       }
     }
-    Sample(&f, {{"peer", "unknown"}, {"reason", "foreign_source"}},
-           static_cast<double>(s.foreign_datagrams));
+    AddSample(&f, {{"peer", "unknown"}, {"reason", "foreign_source"}},
+              static_cast<double>(s.foreign_datagrams));
   }
   {
-    MetricFamily& f = Family_(out, "ctcollect_peer_last_seen_timestamp_seconds",
-                              "When each peer was last heard from (any "
-                              "datagram, ALIVE included); 0 if never.",
-                              MetricType::Gauge);
+    MetricFamily& f =
+        AddFamily(out, "ctcollect_peer_last_seen_timestamp_seconds",
+                  "When each peer was last heard from (any "
+                  "datagram, ALIVE included); 0 if never.",
+                  MetricType::Gauge);
     for (const auto& p : s.peers) {
-      Sample(&f, {{"peer", p.name}},
-             static_cast<double>(p.stats.last_seen_unix));
+      AddSample(&f, {{"peer", p.name}},
+                static_cast<double>(p.stats.last_seen_unix));
     }
   }
   {
     MetricFamily& f =
-        Family_(out, "ctcollect_peer_resend_queue_length",
-                "FT-FW messages sent on each link and not yet acknowledged.",
-                MetricType::Gauge);
+        AddFamily(out, "ctcollect_peer_resend_queue_length",
+                  "FT-FW messages sent on each link and not yet acknowledged.",
+                  MetricType::Gauge);
     for (const auto& l : s.links) {
-      Sample(&f, {{"peer", l.name}},
-             static_cast<double>(l.resend_queue_length));
+      AddSample(&f, {{"peer", l.name}},
+                static_cast<double>(l.resend_queue_length));
     }
   }
   {
-    MetricFamily& f = Family_(
+    MetricFamily& f = AddFamily(
         out, "ctcollect_peer_retransmits_total",
         "FT-FW messages sent again on each link because the peer NACKed them.",
         MetricType::Counter);
     for (const auto& l : s.links) {
-      Sample(&f, {{"peer", l.name}},
-             static_cast<double>(l.stats.retransmitted));
+      AddSample(&f, {{"peer", l.name}},
+                static_cast<double>(l.stats.retransmitted));
     }
   }
   {
-    MetricFamily& f = Family_(
+    MetricFamily& f = AddFamily(
         out, "ctcollect_peer_synced",
         "1 once the FT-FW HELLO handshake with the link's peer finished "
         "(always 1 in NOTRACK and ALARM).",
         MetricType::Gauge);
     for (const auto& l : s.links) {
-      Sample(&f, {{"peer", l.name}}, l.synced ? 1 : 0);
+      AddSample(&f, {{"peer", l.name}}, l.synced ? 1 : 0);
     }
   }
-  Sample(&Family_(out, "ctcollect_peer_internal_flows",
-                  "Local flows in the replicator's internal cache (as "
-                  "announced to the peers).",
-                  MetricType::Gauge),
-         {}, static_cast<double>(s.internal_flows));
-  Sample(&Family_(out, "ctcollect_peer_internal_cache_bytes",
-                  "Memory of the internal cache.", MetricType::Gauge),
-         {}, static_cast<double>(s.internal_bytes));
-  Sample(&Family_(out, "ctcollect_peer_external_cache_bytes",
-                  "Memory of the external caches.", MetricType::Gauge),
-         {}, static_cast<double>(s.external_bytes));
-  Sample(&Family_(out, "ctcollect_peer_event_overruns_total",
-                  "ENOBUFS on the replicator's event socket (each followed "
-                  "by a resync dump that announces what changed).",
-                  MetricType::Counter),
-         {}, static_cast<double>(s.local_overruns));
+  AddSample(&AddFamily(out, "ctcollect_peer_internal_flows",
+                       "Local flows in the replicator's internal cache (as "
+                       "announced to the peers).",
+                       MetricType::Gauge),
+            {}, static_cast<double>(s.internal_flows));
+  AddSample(&AddFamily(out, "ctcollect_peer_internal_cache_bytes",
+                       "Memory of the internal cache.", MetricType::Gauge),
+            {}, static_cast<double>(s.internal_bytes));
+  AddSample(&AddFamily(out, "ctcollect_peer_external_cache_bytes",
+                       "Memory of the external caches.", MetricType::Gauge),
+            {}, static_cast<double>(s.external_bytes));
+  AddSample(
+      &AddFamily(out, "ctcollect_peer_event_overruns_total",
+                 "ENOBUFS on the replicator's event socket (each followed "
+                 "by a resync dump that announces what changed).",
+                 MetricType::Counter),
+      {}, static_cast<double>(s.local_overruns));
 }
 
 }  // namespace ctcollect
