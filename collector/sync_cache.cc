@@ -16,14 +16,9 @@ SyncFlowKey TupleKey(const SyncTuple& t) {
   return k;
 }
 
-uint32_t Hash32(const SyncFlowKey& k) {
-  const size_t h = SyncFlowKeyHash()(k);
-  return static_cast<uint32_t>(h ^ (h >> 32)) | 1;  // never 0
-}
-
 }  // namespace
 
-SyncCache::SyncCache() : slots_(1024), counts_(2 * 256 * kStates, 0) {}
+SyncCache::SyncCache() : counts_(2 * 256 * kStates, 0) {}
 
 size_t SyncCache::BucketOf(const SyncFlow& f) {
   const bool stateful =
@@ -49,74 +44,33 @@ std::map<SyncCache::BucketKey, int64_t> SyncCache::buckets() const {
   return out;
 }
 
-size_t SyncCache::Find(const SyncFlowKey& key, uint32_t h) const {
-  const size_t mask = slots_.size() - 1;
-  for (size_t i = h & mask;; i = (i + 1) & mask) {
-    const Slot& s = slots_[i];
-    if (s.pos == 0) return i;
-    if (s.hash == h && keys_[s.pos - 1] == key) return i;
-  }
-}
-
-void SyncCache::Grow() {
-  std::vector<Slot> old = std::move(slots_);
-  slots_.assign(old.size() * 2, Slot{});
-  const size_t mask = slots_.size() - 1;
-  for (const Slot& s : old) {
-    if (s.pos == 0) continue;
-    size_t i = s.hash & mask;
-    while (slots_[i].pos != 0) i = (i + 1) & mask;
-    slots_[i] = s;
-  }
-}
-
-void SyncCache::EraseAt(size_t slot) {
-  const size_t mask = slots_.size() - 1;
-  const uint32_t pos = slots_[slot].pos - 1;
-  // Backward-shift deletion: pull later members of the probe run into the
-  // hole so that lookups never need tombstones.
-  size_t hole = slot;
-  for (size_t i = (hole + 1) & mask; slots_[i].pos != 0; i = (i + 1) & mask) {
-    const size_t home = slots_[i].hash & mask;
-    const bool movable =
-        hole <= i ? (home <= hole || home > i) : (home <= hole && home > i);
-    if (movable) {
-      slots_[hole] = slots_[i];
-      hole = i;
-    }
-  }
-  slots_[hole] = Slot{};
+void SyncCache::EraseAt(size_t pos, const SyncFlowKey& key) {
+  index_.Erase(key);
   // Keep the entries dense: the last one moves into the freed position.
-  const uint32_t last = static_cast<uint32_t>(entries_.size() - 1);
+  const size_t last = entries_.size() - 1;
   if (pos != last) {
-    const uint32_t h = Hash32(keys_[last]);
-    size_t i = h & mask;
-    while (slots_[i].pos != last + 1) i = (i + 1) & mask;
-    slots_[i].pos = pos + 1;
     entries_[pos] = std::move(entries_[last]);
-    keys_[pos] = keys_[last];
+    index_.Put(entries_[pos].flow.Key(), pos);
   }
   entries_.pop_back();
-  keys_.pop_back();
 }
 
 void SyncCache::Apply(uint8_t type, const SyncFlow& f, int64_t now_unix,
                       int64_t now_ms) {
   const SyncFlowKey key = f.Key();
-  const uint32_t h = Hash32(key);
-  size_t slot = Find(key, h);
+  uint64_t* pos = index_.Find(key);
   if (type == kSyncCtDel) {
-    if (slots_[slot].pos == 0) {
+    if (pos == nullptr) {
       ++stats_.delete_failed;
       return;
     }
-    Count(entries_[slots_[slot].pos - 1].flow, -1);
-    EraseAt(slot);
+    Count(entries_[*pos].flow, -1);
+    EraseAt(*pos, key);
     ++stats_.deleted;
     return;
   }
-  if (slots_[slot].pos != 0) {
-    Entry& e = entries_[slots_[slot].pos - 1];
+  if (pos != nullptr) {
+    Entry& e = entries_[*pos];
     Count(e.flow, -1);
     e.flow = f;
     e.refreshed_ms = now_ms;
@@ -124,13 +78,8 @@ void SyncCache::Apply(uint8_t type, const SyncFlow& f, int64_t now_unix,
     ++stats_.updated;
     return;
   }
-  if (2 * (entries_.size() + 1) > slots_.size()) {
-    Grow();
-    slot = Find(key, h);
-  }
   entries_.push_back(Entry{f, now_unix, now_ms});
-  keys_.push_back(key);
-  slots_[slot] = Slot{h, static_cast<uint32_t>(entries_.size())};
+  index_.Put(key, entries_.size() - 1);
   Count(f, +1);
   ++stats_.created;
 }
@@ -148,9 +97,8 @@ void SyncCache::ApplyExpect(uint8_t type, const SyncExpect& e,
 }
 
 const SyncCache::Entry* SyncCache::Find(const SyncFlow& f) const {
-  const SyncFlowKey key = f.Key();
-  const Slot& s = slots_[Find(key, Hash32(key))];
-  return s.pos == 0 ? nullptr : &entries_[s.pos - 1];
+  const uint64_t* pos = const_cast<SyncKeyIndex&>(index_).Find(f.Key());
+  return pos == nullptr ? nullptr : &entries_[*pos];
 }
 
 size_t SyncCache::ExpireBefore(
@@ -160,7 +108,7 @@ size_t SyncCache::ExpireBefore(
     if (entries_[i].refreshed_ms >= deadline_ms) continue;
     if (gone) gone(entries_[i].flow);
     Count(entries_[i].flow, -1);
-    EraseAt(Find(keys_[i], Hash32(keys_[i])));
+    EraseAt(i, entries_[i].flow.Key());
     ++n;
   }
   return n;
@@ -168,8 +116,7 @@ size_t SyncCache::ExpireBefore(
 
 void SyncCache::Clear() {
   entries_.clear();
-  keys_.clear();
-  slots_.assign(1024, Slot{});
+  index_.Clear();
   expects_.clear();
   std::fill(counts_.begin(), counts_.end(), 0);
 }
@@ -186,8 +133,7 @@ void SyncCache::ForEachExpect(
 size_t SyncCache::MemoryBytes() const {
   const size_t enode =
       sizeof(ExpectKey) + sizeof(SyncExpect) + 2 * sizeof(void*);
-  return entries_.capacity() * sizeof(Entry) +
-         keys_.capacity() * sizeof(SyncFlowKey) + slots_.size() * sizeof(Slot) +
+  return entries_.capacity() * sizeof(Entry) + index_.MemoryBytes() +
          counts_.size() * sizeof(int64_t) + expects_.size() * enode +
          expects_.bucket_count() * sizeof(void*);
 }

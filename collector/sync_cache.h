@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "collector/sync_flow.h"
+#include "collector/sync_key_index.h"
 #include "collector/sync_wire.h"
 
 namespace ctcollect {
@@ -72,18 +73,10 @@ class SyncCache {
  private:
   static size_t BucketOf(const SyncFlow& f);
   void Count(const SyncFlow& f, int delta) { counts_[BucketOf(f)] += delta; }
-  struct Slot {
-    uint32_t hash = 0;
-    uint32_t pos = 0;  // entries_ index + 1; 0 = empty
-  };
-  // The slot holding `key` (hash `h`), or the empty slot where it would go.
-  size_t Find(const SyncFlowKey& key, uint32_t h) const;
-  void Grow();
-  void EraseAt(size_t slot);
+  void EraseAt(size_t pos, const SyncFlowKey& key);
 
   std::vector<Entry> entries_;
-  std::vector<SyncFlowKey> keys_;  // keys_[i] is entries_[i]'s
-  std::vector<Slot> slots_;        // power of two, at most half full
+  SyncKeyIndex index_;  // tuple -> position in entries_
   // [family 0/1][l4proto][state 0..15, 16 = none, 17 = out of range]
   static constexpr size_t kStates = 18;
   std::vector<int64_t> counts_;

@@ -5,14 +5,14 @@
 
 namespace ctcollect {
 
-ResendQueue::ResendQueue(size_t capacity) : capacity_(capacity) {
-  if (capacity_ > 0) by_flow_.reserve(std::min<size_t>(capacity_, 1 << 20));
-}
+ResendQueue::ResendQueue(size_t capacity)
+    : capacity_(capacity),
+      by_flow_(capacity == 0 ? 16 : 2 * std::min<size_t>(capacity, 1 << 20)) {}
 
 void ResendQueue::Kill(uint64_t n) {
   Slot& s = At(n);
   if (!s.live) return;
-  if (s.has_key) by_flow_.erase(s.key);
+  if (s.has_key) by_flow_.Erase(s.key);
   s.live = false;
   s.heap.reset();
   --live_;
@@ -29,8 +29,7 @@ void ResendQueue::Add(uint32_t seq, const uint8_t* msg, size_t len,
                       const SyncFlowKey* key) {
   if (capacity_ == 0 || len > 0xffff) return;
   if (key != nullptr) {
-    auto old = by_flow_.find(*key);
-    if (old != by_flow_.end()) Kill(old->second);
+    if (const uint64_t* old = by_flow_.Find(*key)) Kill(*old);
   }
   while (live_ >= capacity_) {
     // The oldest live message goes.
@@ -54,7 +53,7 @@ void ResendQueue::Add(uint32_t seq, const uint8_t* msg, size_t len,
   if (key != nullptr) {
     s.has_key = true;
     s.key = *key;
-    by_flow_[*key] = n;
+    by_flow_.Put(*key, n);
   }
   ++live_;
 }
@@ -95,7 +94,7 @@ void ResendQueue::Clear() {
   // reserved index costs its whole bucket array, so only when needed.
   if (slots_.empty()) return;
   slots_.clear();
-  by_flow_.clear();
+  by_flow_.Clear();
   first_ = 0;
   live_ = 0;
 }

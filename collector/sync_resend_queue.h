@@ -7,9 +7,8 @@
 //
 // Layout: a ring of fixed-size slots (messages up to kInline bytes stored
 // in place, larger ones on the heap), so a bulk send of a million flows
-// through a 131072-message queue allocates nothing per message but the
-// flow index entry; removed messages are marked dead and reclaimed from
-// the front.
+// through a 131072-message queue allocates nothing per message; removed
+// messages are marked dead and reclaimed from the front.
 //
 // Thread safety: none; owned by the replication thread.
 #pragma once
@@ -19,10 +18,10 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "collector/sync_flow.h"
+#include "collector/sync_key_index.h"
 
 namespace ctcollect {
 
@@ -81,7 +80,7 @@ class ResendQueue {
   std::deque<Slot> slots_;
   uint64_t first_ = 0;  // number of slots_.front()
   size_t live_ = 0;
-  std::unordered_map<SyncFlowKey, uint64_t, SyncFlowKeyHash> by_flow_;
+  SyncKeyIndex by_flow_;  // flow -> its slot number
   int64_t dropped_full_ = 0;
 };
 
