@@ -172,6 +172,11 @@ for r in $(seq 1 "$rounds"); do
   dpid=$!
   pids+=("$dpid")
   until ip netns exec "$a" curl -sf --max-time 2 "http://127.0.0.1:$aport/-/ready" >/dev/null; do sleep 0.2; done
+  # Its internal cache loaded from a's table, as conntrackd's is above.
+  until ip netns exec "$a" curl -sf --max-time 5 "http://127.0.0.1:$aport/metrics" |
+        awk -v n="$flows" '/^ctcollect_peer_internal_flows / {ok = ($NF + 0 >= n)} END {exit !ok}'; do
+    sleep 0.2
+  done
   sleep 2
   flush_b
   c0=$(cpu_s "$dpid"); t0=$(now)
