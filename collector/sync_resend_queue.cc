@@ -6,8 +6,7 @@
 namespace ctcollect {
 
 ResendQueue::ResendQueue(size_t capacity)
-    : capacity_(capacity),
-      by_flow_(capacity == 0 ? 16 : 2 * std::min<size_t>(capacity, 1 << 20)) {}
+    : capacity_(capacity), by_flow_(capacity == 0 ? 16 : 1024) {}
 
 void ResendQueue::Kill(uint64_t n) {
   Slot& s = At(n);

@@ -27,6 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     SyncEngineConfig c;
     c.mode = mode;
     c.ack_window = 4;
+    c.resend_queue_size = 64;  // small: an engine per input
     SyncEngine e(c, {"l"}, {{"p", 0}}, &sender, nullptr);
     e.LocalFlow(kSyncCtNew, SyncFlow{});  // something in the resend queue
     e.Receive(0, copy.data(), copy.size(), false, 0, 0);
@@ -35,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   {
     SyncEngineConfig c;
+    c.resend_queue_size = 64;
     SyncEngine e(c, {"l"}, {{"p", 0}}, &sender, nullptr);
     const size_t cut = size == 0 ? 0 : data[0] % (size + 1);
     std::vector<uint8_t> stream(data, data + cut);
