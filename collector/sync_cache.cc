@@ -97,7 +97,7 @@ void SyncCache::ApplyExpect(uint8_t type, const SyncExpect& e,
 }
 
 const SyncCache::Entry* SyncCache::Find(const SyncFlow& f) const {
-  const uint64_t* pos = const_cast<SyncKeyIndex&>(index_).Find(f.Key());
+  const uint64_t* pos = index_.Find(f.Key());
   return pos == nullptr ? nullptr : &entries_[*pos];
 }
 

@@ -63,8 +63,6 @@ class SyncChannel {
   // The largest datagram of messages a sender may build (MTU - headers,
   // less the HMAC tag).
   size_t max_datagram() const { return max_datagram_; }
-  const std::string& interface() const { return opts_.interface; }
-  SyncTransport transport() const { return opts_.transport; }
 
   void AddPollFds(std::vector<pollfd>* fds) const;
   // Reads every socket that poll() found readable among `fds`.

@@ -11,6 +11,12 @@ namespace {
 
 bool IsIcmp(uint8_t l4) { return l4 == IPPROTO_ICMP || l4 == IPPROTO_ICMPV6; }
 
+// NAT_SEQ_ADJ's six words, in wire order.
+constexpr nf_conntrack_attr kNatSeq[6] = {
+    ATTR_ORIG_NAT_SEQ_CORRECTION_POS, ATTR_ORIG_NAT_SEQ_OFFSET_BEFORE,
+    ATTR_ORIG_NAT_SEQ_OFFSET_AFTER,   ATTR_REPL_NAT_SEQ_CORRECTION_POS,
+    ATTR_REPL_NAT_SEQ_OFFSET_BEFORE,  ATTR_REPL_NAT_SEQ_OFFSET_AFTER};
+
 bool IsSet(const nf_conntrack* ct, nf_conntrack_attr a) {
   return nfct_attr_is_set(ct, a) > 0;
 }
@@ -185,15 +191,12 @@ SyncFlow SyncFlowFromConntrack(const nf_conntrack* ct, bool with_timeout,
     f.Set(kNtaDpatPort);
     f.dpat = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
   }
-  static constexpr nf_conntrack_attr kSeq[6] = {
-      ATTR_ORIG_NAT_SEQ_CORRECTION_POS, ATTR_ORIG_NAT_SEQ_OFFSET_BEFORE,
-      ATTR_ORIG_NAT_SEQ_OFFSET_AFTER,   ATTR_REPL_NAT_SEQ_CORRECTION_POS,
-      ATTR_REPL_NAT_SEQ_OFFSET_BEFORE,  ATTR_REPL_NAT_SEQ_OFFSET_AFTER};
   bool all_seq = true;
-  for (auto a : kSeq) all_seq = all_seq && IsSet(ct, a);
+  for (auto a : kNatSeq) all_seq = all_seq && IsSet(ct, a);
   if (all_seq) {
     f.Set(kNtaNatSeqAdj);
-    for (int i = 0; i < 6; ++i) f.nat_seq[i] = nfct_get_attr_u32(ct, kSeq[i]);
+    for (int i = 0; i < 6; ++i)
+      f.nat_seq[i] = nfct_get_attr_u32(ct, kNatSeq[i]);
   }
   if (IsSet(ct, ATTR_HELPER_NAME)) {
     const char* h =
@@ -284,11 +287,7 @@ nf_conntrack* SyncFlowToConntrack(const SyncFlow& f) {
   if (f.Has(kNtaSpatPort)) nfct_set_attr_u16(ct, ATTR_SNAT_PORT, htons(f.spat));
   if (f.Has(kNtaDpatPort)) nfct_set_attr_u16(ct, ATTR_DNAT_PORT, htons(f.dpat));
   if (f.Has(kNtaNatSeqAdj)) {
-    static constexpr nf_conntrack_attr kSeq[6] = {
-        ATTR_ORIG_NAT_SEQ_CORRECTION_POS, ATTR_ORIG_NAT_SEQ_OFFSET_BEFORE,
-        ATTR_ORIG_NAT_SEQ_OFFSET_AFTER,   ATTR_REPL_NAT_SEQ_CORRECTION_POS,
-        ATTR_REPL_NAT_SEQ_OFFSET_BEFORE,  ATTR_REPL_NAT_SEQ_OFFSET_AFTER};
-    for (int i = 0; i < 6; ++i) nfct_set_attr_u32(ct, kSeq[i], f.nat_seq[i]);
+    for (int i = 0; i < 6; ++i) nfct_set_attr_u32(ct, kNatSeq[i], f.nat_seq[i]);
   }
   if (f.Has(kNtaSctpState)) nfct_set_attr_u8(ct, ATTR_SCTP_STATE, f.state);
   if (f.Has(kNtaSctpVtagOrig)) {

@@ -32,6 +32,11 @@ uint64_t* SyncKeyIndex::Find(const SyncFlowKey& key) {
   return s.hash == 0 ? nullptr : &s.value;
 }
 
+const uint64_t* SyncKeyIndex::Find(const SyncFlowKey& key) const {
+  const Slot& s = slots_[Probe(key, Hash(key))];
+  return s.hash == 0 ? nullptr : &s.value;
+}
+
 void SyncKeyIndex::Grow() {
   std::vector<Slot> old = std::move(slots_);
   slots_.assign(old.size() * 2, Slot{});

@@ -21,6 +21,7 @@ class SyncKeyIndex {
 
   // The value stored for `key`, or nullptr.
   uint64_t* Find(const SyncFlowKey& key);
+  const uint64_t* Find(const SyncFlowKey& key) const;
   // Inserts or replaces.
   void Put(const SyncFlowKey& key, uint64_t value);
   // Removes `key`; false if it was not there.
