@@ -1,14 +1,27 @@
 // The set of watched network namespaces, as one SnapshotSource.
-// Thread safety: Add/Start/Stop from the main thread before/after serving;
-// TakeSnapshot, Ready, RequestResync, SetClassifier, Classifier and
-// SetResyncInterval from any thread.
+//
+// A namespace named on the command line can go away while the daemon runs
+// (`ip netns delete`, the process of a /proc/PID/ns/net path exits) and come
+// back under the same name. Once a second the collector's supervisor checks
+// each one: a namespace no longer named is dropped (its watcher stops and
+// closes every socket and handle it held in there, so the daemon does not
+// keep a deleted namespace alive, and its metrics go away); one that is
+// named again gets a fresh watcher, which starts with a dump.
+//
+// Thread safety: Start/Stop from the main thread; everything else from any
+// thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <thread>
 #include <vector>
 
+#include "collector/log.h"
 #include "collector/netns_watcher.h"
 #include "collector/snapshot.h"
 
@@ -16,13 +29,19 @@ namespace ctcollect {
 
 class Collector : public SnapshotSource {
  public:
-  void Add(std::unique_ptr<NetnsWatcher> w) {
-    watchers_.push_back(std::move(w));
-  }
+  explicit Collector(const WatcherOptions& opts);
+  ~Collector() override;
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+
+  // Watches `ns` (start-up, in --netns order): opens its sockets. Throws
+  // std::system_error.
+  void Add(NetnsHandle ns);
   void Start();
   void Stop();
   void RequestResync();
-  // Config reload: new flow classes and resync interval for every watcher.
+  // Config reload: new flow classes and resync interval for every watcher
+  // (and for those that start later).
   void SetClassifier(const std::shared_ptr<const FlowClassifier>& c);
   void SetPolicySelectors(const std::vector<PolicySelector>& selectors);
   // The flow classes in force (for class= filters of flow dumps); may be
@@ -30,10 +49,14 @@ class Collector : public SnapshotSource {
   std::shared_ptr<const FlowClassifier> Classifier() const;
   void SetResyncInterval(std::chrono::milliseconds interval);
 
-  // The watched namespaces, in --netns order; valid while the collector is.
-  std::vector<const NetnsHandle*> Namespaces() const;
+  // The namespaces watched now, in --netns order (a deleted one is not).
+  // A handle stays usable for as long as the caller holds it.
+  std::vector<NetnsRef> Namespaces() const;
+  // How many namespaces were asked for (present or not).
+  size_t Configured() const { return slots_.size(); }
 
-  // Every ingest thread went round its loop within `max_age`.
+  // Every present namespace's ingest thread went round its loop within
+  // `max_age`.
   bool Alive(std::chrono::milliseconds max_age) const;
 
   // State durations per policy of the watcher of `netns` (the first one
@@ -44,10 +67,33 @@ class Collector : public SnapshotSource {
   Snapshot TakeSnapshot() const override;
   bool Ready() const override;
 
+  // One pass of the supervisor (also called by it once a second): drops
+  // the watchers of namespaces no longer named, starts watchers for those
+  // named again. Returns the number of namespaces missing afterwards.
+  size_t CheckNamespaces();
+
  private:
-  std::vector<std::unique_ptr<NetnsWatcher>> watchers_;
-  mutable std::mutex classifier_mu_;
-  std::shared_ptr<const FlowClassifier> classifier_;  // classifier_mu_
+  struct Slot {
+    std::string spec;  // as given to --netns ("" for the daemon's own)
+    std::shared_ptr<NetnsWatcher> watcher;  // null while missing
+  };
+  std::vector<std::shared_ptr<NetnsWatcher>> Watchers() const;
+  // A started watcher for `ns` with the settings in force, or null (logged).
+  std::shared_ptr<NetnsWatcher> StartWatcher(NetnsHandle ns);
+  void Supervise();
+
+  const WatcherOptions opts_;
+  mutable std::mutex mu_;
+  std::vector<Slot> slots_;  // mu_ guards the watcher pointers
+  std::shared_ptr<const FlowClassifier> classifier_;  // mu_
+  std::vector<PolicySelector> selectors_;             // mu_
+  std::chrono::milliseconds resync_interval_;         // mu_
+  bool started_ = false;                              // mu_
+  bool stopping_ = false;                             // mu_
+  mutable std::atomic<bool> ready_{false};
+  std::condition_variable stop_cv_;
+  std::thread supervisor_;
+  RateLimitedLog reopen_log_{LogLevel::kWarn, std::chrono::seconds(60)};
 };
 
 }  // namespace ctcollect

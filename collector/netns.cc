@@ -1,7 +1,9 @@
 #include "collector/netns.h"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,6 +35,14 @@ NetnsHandle NetnsHandle::Open(const std::string& name_or_path) {
     throw std::system_error(errno, std::generic_category(),
                             "--netns " + name_or_path + ": open " + path);
   }
+  // A file that is no namespace (also what /run/netns/NAME is for a moment
+  // while `ip netns add` or `delete` runs, before or after its mount).
+  if (::ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+    ::close(fd);
+    throw std::system_error(EINVAL, std::generic_category(),
+                            "--netns " + name_or_path + ": " + path +
+                                " is not a network namespace");
+  }
   return NetnsHandle(fd, name_or_path, path);
 }
 
@@ -53,6 +63,14 @@ NetnsHandle& NetnsHandle::operator=(NetnsHandle&& o) noexcept {
 
 NetnsHandle::~NetnsHandle() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+bool NetnsHandle::StillNamed() const {
+  if (label_.empty()) return true;
+  struct stat held, named;
+  if (::fstat(fd_, &held) != 0) return false;
+  if (::stat(path_.c_str(), &named) != 0) return false;
+  return held.st_dev == named.st_dev && held.st_ino == named.st_ino;
 }
 
 ScopedNetns::ScopedNetns(const NetnsHandle& ns) {

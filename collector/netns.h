@@ -3,6 +3,7 @@
 // (a socket stays in the namespace it was created in).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <system_error>
 
@@ -26,6 +27,13 @@ class NetnsHandle {
   const std::string& label() const { return label_; }
   const std::string& path() const { return path_; }
 
+  // Whether path() still names the namespace this handle holds. False once
+  // it was deleted (`ip netns delete`; the process of a /proc/PID/ns/net
+  // path exited) or replaced by another namespace under the same name. The
+  // handle itself keeps the old namespace alive until it is closed. The
+  // daemon's own namespace is always still there.
+  bool StillNamed() const;
+
  private:
   NetnsHandle(int fd, std::string label, std::string path)
       : fd_(fd), label_(std::move(label)), path_(std::move(path)) {}
@@ -33,6 +41,10 @@ class NetnsHandle {
   std::string label_;
   std::string path_;
 };
+
+// A shared handle: dumps hold one while they run, so a namespace the
+// collector stops watching meanwhile stays valid for them.
+using NetnsRef = std::shared_ptr<const NetnsHandle>;
 
 // Moves the calling thread into `ns` and back to where it was on
 // destruction. Check ok() before relying on it.

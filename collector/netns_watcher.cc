@@ -56,16 +56,16 @@ bool NetnsWatcher::Alive(std::chrono::milliseconds max_age) const {
 }
 
 NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
-    : ns_(std::move(ns)),
+    : ns_(std::make_shared<const NetnsHandle>(std::move(ns))),
       opts_(opts),
-      where_(ns_.label().empty() ? "own netns"
-                                 : "netns \"" + ns_.label() + "\"") {
+      where_(ns_->label().empty() ? "own netns"
+                                  : "netns \"" + ns_->label() + "\"") {
   resync_interval_ms_.store(opts.resync_interval.count());
   heartbeat_ms_.store(SteadyMillis());
   std::unique_ptr<NetlinkSocket> dump_socket;
   dump_entries_.reserve(256);
   {
-    ScopedNetns in(ns_);
+    ScopedNetns in(*ns_);
     if (in.error()) throw std::system_error(in.error(), "enter " + where_);
     events_ = OpenOrThrow(kEventGroups, "ctnetlink event socket in " + where_);
     dump_socket = OpenOrThrow(0, "ctnetlink dump socket in " + where_);
@@ -364,7 +364,7 @@ void NetnsWatcher::RefreshPolicies() {
   {
     std::lock_guard<std::mutex> lock(stats_mu_);
     // Inside the namespace: the sysctl fallback reads its /proc/sys/net.
-    ScopedNetns in(ns_);
+    ScopedNetns in(*ns_);
     *result = QueryTimeoutPolicies(stats_.get());
   }
   std::string errors;
@@ -549,7 +549,7 @@ std::vector<NetnsWatcher::PolicyDurations> NetnsWatcher::CopyStateDurations()
 }
 
 void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
-  out->netns = ns_.label();
+  out->netns = ns_->label();
   out->ready = Ready();
   out->events_up = events_up_.load();
   out->dump_up = dump_up_.load();

@@ -75,8 +75,10 @@ class NetnsWatcher {
   // The ingest thread went round its loop within `max_age` (it does at
   // least once a second unless stuck).
   bool Alive(std::chrono::milliseconds max_age) const;
-  const std::string& label() const { return ns_.label(); }
-  const NetnsHandle& netns() const { return ns_; }
+  const std::string& label() const { return ns_->label(); }
+  const NetnsHandle& netns() const { return *ns_; }
+  // The handle, for dumps that must keep it open while they run.
+  NetnsRef shared_netns() const { return ns_; }
 
  private:
   static constexpr int kHeartbeatMs = 1000;
@@ -105,7 +107,7 @@ class NetnsWatcher {
   void FinishDump(bool complete);
   uint32_t NowSeconds() const;
 
-  NetnsHandle ns_;
+  NetnsRef ns_;
   WatcherOptions opts_;
   std::string where_;  // for log lines: "netns \"x\"" or "own netns"
 

@@ -90,7 +90,10 @@ struct NetnsSnapshot {
 };
 
 struct Snapshot {
-  std::vector<NetnsSnapshot> netns;
+  std::vector<NetnsSnapshot> netns;  // the namespaces watched now
+  // Namespaces asked for with --netns that are not there now (deleted, or
+  // not yet back): the collector looks for them once a second.
+  int64_t netns_missing = 0;
 };
 
 // Something that can produce a Snapshot. Thread-safe: called concurrently by

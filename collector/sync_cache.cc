@@ -18,7 +18,7 @@ SyncFlowKey TupleKey(const SyncTuple& t) {
 
 }  // namespace
 
-SyncCache::SyncCache() : counts_(2 * 256 * kStates, 0) {}
+SyncCache::SyncCache() = default;
 
 size_t SyncCache::BucketOf(const SyncFlow& f) {
   const bool stateful =
@@ -30,7 +30,7 @@ size_t SyncCache::BucketOf(const SyncFlow& f) {
 
 std::map<SyncCache::BucketKey, int64_t> SyncCache::buckets() const {
   std::map<BucketKey, int64_t> out;
-  for (size_t i = 0; i < counts_.size(); ++i) {
+  for (size_t i = 0; counts_ && i < kBuckets; ++i) {
     if (counts_[i] == 0) continue;
     const size_t state = i % kStates;
     const size_t l4 = i / kStates % 256;
@@ -118,7 +118,7 @@ void SyncCache::Clear() {
   entries_.clear();
   index_.Clear();
   expects_.clear();
-  std::fill(counts_.begin(), counts_.end(), 0);
+  counts_.reset();
 }
 
 void SyncCache::ForEach(const std::function<void(const Entry&)>& fn) const {
@@ -134,7 +134,7 @@ size_t SyncCache::MemoryBytes() const {
   const size_t enode =
       sizeof(ExpectKey) + sizeof(SyncExpect) + 2 * sizeof(void*);
   return entries_.capacity() * sizeof(Entry) + index_.MemoryBytes() +
-         counts_.size() * sizeof(int64_t) + expects_.size() * enode +
+         (counts_ ? kBuckets * sizeof(int64_t) : 0) + expects_.size() * enode +
          expects_.bucket_count() * sizeof(void*);
 }
 

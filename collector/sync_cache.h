@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <tuple>
 #include <unordered_map>
 #include <vector>
@@ -72,14 +73,20 @@ class SyncCache {
 
  private:
   static size_t BucketOf(const SyncFlow& f);
-  void Count(const SyncFlow& f, int delta) { counts_[BucketOf(f)] += delta; }
+  void Count(const SyncFlow& f, int delta) {
+    // Allocated at the first flow: a cache that never holds one (an idle
+    // peer's, a fuzz input's) costs nothing.
+    if (!counts_) counts_ = std::make_unique<int64_t[]>(kBuckets);
+    counts_[BucketOf(f)] += delta;
+  }
   void EraseAt(size_t pos, const SyncFlowKey& key);
 
   std::vector<Entry> entries_;
   SyncKeyIndex index_;  // tuple -> position in entries_
   // [family 0/1][l4proto][state 0..15, 16 = none, 17 = out of range]
   static constexpr size_t kStates = 18;
-  std::vector<int64_t> counts_;
+  static constexpr size_t kBuckets = 2 * 256 * kStates;
+  std::unique_ptr<int64_t[]> counts_;  // kBuckets, or null before any flow
   struct ExpectKey {
     SyncFlowKey master, expected;
     bool operator==(const ExpectKey& o) const {

@@ -17,7 +17,7 @@ namespace ctcollect {
 
 class SyncKeyIndex {
  public:
-  explicit SyncKeyIndex(size_t min_slots = 1024);
+  explicit SyncKeyIndex(size_t min_slots = 64);
 
   // The value stored for `key`, or nullptr.
   uint64_t* Find(const SyncFlowKey& key);

@@ -48,8 +48,8 @@ SyncEngineConfig EngineConfig(const SyncOptions& o, size_t max_datagram) {
 
 }  // namespace
 
-SyncPeer::SyncPeer(const SyncOptions& opts, const NetnsHandle* ns)
-    : opts_(opts), ns_(ns) {
+SyncPeer::SyncPeer(const SyncOptions& opts, NetnsRef ns)
+    : opts_(opts), ns_(std::move(ns)) {
   std::shared_ptr<const SyncHmac> hmac;
   if (!opts.hmac_key_file.empty()) {
     hmac = std::make_shared<SyncHmac>(SyncHmac::FromFile(opts.hmac_key_file));

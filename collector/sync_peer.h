@@ -43,9 +43,10 @@ class NetlinkSocket;
 
 class SyncPeer : public SyncChannelSink, public SyncSender {
  public:
-  // Opens the channel and the event socket inside `ns` (which must outlive
-  // the peer). Throws ConfigError / std::system_error (start-up only).
-  SyncPeer(const SyncOptions& opts, const NetnsHandle* ns);
+  // Opens the channel and the event socket inside `ns` (held for the
+  // peer's life: the replicated namespace stays open while the peer runs).
+  // Throws ConfigError / std::system_error (start-up only).
+  SyncPeer(const SyncOptions& opts, NetnsRef ns);
   ~SyncPeer() override;
   SyncPeer(const SyncPeer&) = delete;
   SyncPeer& operator=(const SyncPeer&) = delete;
@@ -104,7 +105,7 @@ class SyncPeer : public SyncChannelSink, public SyncSender {
   void Publish();
 
   SyncOptions opts_;
-  const NetnsHandle* ns_;
+  NetnsRef ns_;
   std::unique_ptr<SyncChannel> channel_;
   std::unique_ptr<NetlinkSocket> events_;
   std::unique_ptr<SyncEngine> engine_;

@@ -6,7 +6,7 @@
 namespace ctcollect {
 
 ResendQueue::ResendQueue(size_t capacity)
-    : capacity_(capacity), by_flow_(capacity == 0 ? 16 : 1024) {}
+    : capacity_(capacity), by_flow_(std::clamp<size_t>(capacity, 16, 1024)) {}
 
 void ResendQueue::Kill(uint64_t n) {
   Slot& s = At(n);

@@ -41,7 +41,7 @@ ControlService::ControlService(Collector* collector, Options opts)
       started_unix_(static_cast<int64_t>(UnixNow())) {}
 
 bool ControlService::Watches(const std::string& netns) const {
-  for (const NetnsHandle* ns : collector_->Namespaces()) {
+  for (const NetnsRef& ns : collector_->Namespaces()) {
     if (ns->label() == netns) return true;
   }
   return false;
@@ -72,7 +72,7 @@ void ControlService::Handle(const ControlRequest& req, ReplyWriter* out) {
 }
 
 std::string ControlService::FlushKernel() {
-  for (const NetnsHandle* ns : collector_->Namespaces()) {
+  for (const NetnsRef& ns : collector_->Namespaces()) {
     if (auto ec = FlushFlows(*ns)) {
       return "flush of " +
              (ns->label().empty() ? std::string("own netns")

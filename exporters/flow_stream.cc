@@ -22,7 +22,7 @@ std::optional<FlowFormat> ParseFlowFormat(const std::string& s) {
   return std::nullopt;
 }
 
-int64_t StreamFlows(const std::vector<const NetnsHandle*>& namespaces,
+int64_t StreamFlows(const std::vector<NetnsRef>& namespaces,
                     const FlowFilter& filter, FlowFormat format,
                     int64_t daemon_start_unix, const ByteSink& final_sink) {
   // Flows are small: hand them on in blocks of about 64 KiB, not one write
@@ -43,7 +43,7 @@ int64_t StreamFlows(const std::vector<const NetnsHandle*>& namespaces,
   int64_t n = 0;
   bool open = true;
   if (format == FlowFormat::kJson) open = sink("[");
-  for (const NetnsHandle* ns : namespaces) {
+  for (const NetnsRef& ns : namespaces) {
     if (!open) break;
     if (filter.netns && ns->label() != *filter.netns) continue;
     auto ec = DumpFlows(*ns, [&](nf_conntrack* ct) {
@@ -89,12 +89,12 @@ int64_t StreamFlows(const std::vector<const NetnsHandle*>& namespaces,
   return n;
 }
 
-int64_t StreamExpectations(const std::vector<const NetnsHandle*>& namespaces,
+int64_t StreamExpectations(const std::vector<NetnsRef>& namespaces,
                            const std::optional<std::string>& netns, bool xml,
                            const ByteSink& sink) {
   int64_t n = 0;
   bool open = true;
-  for (const NetnsHandle* ns : namespaces) {
+  for (const NetnsRef& ns : namespaces) {
     if (!open) break;
     if (netns && ns->label() != *netns) continue;
     auto ec = DumpExpectations(*ns, [&](nf_expect* exp) {

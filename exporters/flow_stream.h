@@ -30,14 +30,14 @@ using ByteSink = std::function<bool(std::string_view)>;
 
 // `daemon_start_unix` dates flows the kernel gives no start time for
 // (conntrackd's "active since"). Returns the number of flows written.
-int64_t StreamFlows(const std::vector<const NetnsHandle*>& namespaces,
+int64_t StreamFlows(const std::vector<NetnsRef>& namespaces,
                     const FlowFilter& filter, FlowFormat format,
                     int64_t daemon_start_unix, const ByteSink& sink);
 
 // Streams the expectations of the watched namespaces as `conntrack -L
 // expect` prints them (plain lines), or its XML (`xml`, with the
 // <expect> frame around them). Returns the number written.
-int64_t StreamExpectations(const std::vector<const NetnsHandle*>& namespaces,
+int64_t StreamExpectations(const std::vector<NetnsRef>& namespaces,
                            const std::optional<std::string>& netns, bool xml,
                            const ByteSink& sink);
 

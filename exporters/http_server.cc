@@ -88,9 +88,11 @@ void ServeFlows(mg_connection* c, const HttpOptions& opts) {
     Reply(c, 400, "text/plain; charset=utf-8", error + "\n");
     return;
   }
+  const std::vector<NetnsRef> namespaces =
+      opts.namespaces ? opts.namespaces() : std::vector<NetnsRef>{};
   if (filter->netns) {
     bool known = false;
-    for (const NetnsHandle* ns : opts.namespaces)
+    for (const NetnsRef& ns : namespaces)
       known |= ns->label() == *filter->netns;
     if (!known) {
       Reply(c, 400, "text/plain; charset=utf-8",
@@ -110,7 +112,7 @@ void ServeFlows(mg_connection* c, const HttpOptions& opts) {
       *format == FlowFormat::kXml ? "application/xml; charset=utf-8"
                                   : "application/json; charset=utf-8",
       chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n");
-  StreamFlows(opts.namespaces, *filter, *format, opts.daemon_start_unix,
+  StreamFlows(namespaces, *filter, *format, opts.daemon_start_unix,
               [c, chunked](std::string_view b) {
                 if (!chunked) return mg_write(c, b.data(), b.size()) > 0;
                 return mg_send_chunk(c, b.data(),

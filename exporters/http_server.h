@@ -27,8 +27,8 @@ struct HttpOptions {
   // Path of the exporter-toolkit web config (TLS, basic auth); "" for none.
   std::string web_config_file;
   int threads = 8;
-  // The watched namespaces, for /api/v1/flows (dumped from the kernel).
-  std::vector<const NetnsHandle*> namespaces;
+  // The namespaces watched now, for /api/v1/flows (dumped from the kernel).
+  std::function<std::vector<NetnsRef>()> namespaces;
   int64_t daemon_start_unix = 0;
   // The flow classes in force, for class= filters of /api/v1/flows.
   std::function<std::shared_ptr<const FlowClassifier>()> classifier;

@@ -479,6 +479,12 @@ std::vector<MetricFamily> MetricsCollectable::Render(
                 ns.cthelper_up ? 1 : 0);
     }
   }
+  AddSample(&AddFamily(&out, "ctcollect_netns_missing",
+                       "Namespaces asked for with --netns that are not there "
+                       "now (deleted, not yet back); their metrics are gone "
+                       "until they come back.",
+                       MetricType::Gauge),
+            {}, static_cast<double>(s.netns_missing));
   AddSample(&AddFamily(&out, "ctcollect_build_info",
                        "Build information of ctcollectd; always 1.",
                        MetricType::Gauge),

@@ -1,30 +1,45 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer target (clang, the `fuzz` preset: ASan + UBSan +
-# libFuzzer) for SECONDS each, starting from its seed corpus, and prints
-# one line per target: executions, executions per second, new corpus
-# entries, findings. Crashes are kept in /tmp/ctcollect-fuzz-findings/;
-# each becomes a regression test under tests/regress/.
+# libFuzzer) for SECONDS each, or for RUNS executions each, starting from
+# its seed corpus, and prints one line per target: executions, executions
+# per second, wall seconds, new corpus entries, findings. Crashes are kept
+# in /tmp/ctcollect-fuzz-findings/; each becomes a regression test under
+# tests/regress/.
 #   tests/fuzz/run.sh SECONDS [TARGET...]
+#   tests/fuzz/run.sh --runs RUNS [TARGET...]     # e.g. --runs 10000000
+# FUZZ_ARGS adds libFuzzer flags (e.g. FUZZ_ARGS=-entropic=0, which trades
+# the entropic schedule's bookkeeping for two to three times the
+# executions on these large binaries); FUZZ_NO_BUILD=1 skips the build
+# (for runs in parallel on one build).
 set -euo pipefail
-secs=${1:?usage: tests/fuzz/run.sh SECONDS [TARGET...]}
+usage="usage: tests/fuzz/run.sh SECONDS|--runs RUNS [TARGET...]"
+limit=(-max_total_time="${1:?$usage}")
+if [[ $1 == --runs ]]; then
+  limit=(-runs="${2:?$usage}")
+  shift
+fi
 shift
 cd "$(dirname "$0")/../.."
-cmake --preset fuzz >/dev/null
-cmake --build build/fuzz -j"$(nproc)" >/dev/null
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   for f in tests/fuzz/*_fuzz.cc; do t=$(basename "$f" _fuzz.cc); targets+=("$t"); done
 fi
+if [[ -z ${FUZZ_NO_BUILD:-} ]]; then
+  cmake --preset fuzz >/dev/null
+  cmake --build build/fuzz -j"$(nproc)" --target "${targets[@]/%/_fuzz}" >/dev/null
+fi
+read -r -a extra <<<"${FUZZ_ARGS:-}"
 findings=/tmp/ctcollect-fuzz-findings
 mkdir -p "$findings"
-printf '%-18s %12s %10s %8s %s\n' target executions exec/s new findings
+printf '%-18s %12s %10s %8s %8s %s\n' target executions exec/s seconds new findings
 status=0
 for t in "${targets[@]}"; do
   work=$(mktemp -d)
   seeds=tests/fuzz/corpus/$t
-  log=$work/log
+  log=$(mktemp)
+  start=$SECONDS
   set +e
-  "build/fuzz/tests/fuzz/${t}_fuzz" -max_total_time="$secs" -print_final_stats=1 \
+  "build/fuzz/tests/fuzz/${t}_fuzz" "${limit[@]}" "${extra[@]}" -print_final_stats=1 \
     -artifact_prefix="$findings/${t}-" -rss_limit_mb=2048 "$work" "$seeds" >"$log" 2>&1
   rc=$?
   set -e
@@ -32,11 +47,12 @@ for t in "${targets[@]}"; do
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   new=$(find "$work" -type f | wc -l)
   found=$(ls "$findings" | grep -c "^${t}-" || true)
-  printf '%-18s %12s %10s %8s %s\n' "$t" "${runs:-?}" "${rate:-?}" "$new" "$found"
+  printf '%-18s %12s %10s %8s %8s %s\n' "$t" "${runs:-?}" "${rate:-?}" \
+    "$((SECONDS - start))" "$new" "$found"
   if ((rc != 0)); then
     status=1
     tail -30 "$log" >&2
   fi
-  rm -rf "$work"
+  rm -rf "$work" "$log"
 done
 exit "$status"

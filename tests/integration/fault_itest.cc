@@ -1,7 +1,8 @@
 // Faults on purpose, against the real kernel: a receive buffer too small
 // for a storm (ENOBUFS), the daemon killed mid-storm and restarted, the
-// kernel table full, and HTTP abuse while a storm runs. The daemon must
-// notice, count, recover and never lose what it reports.
+// kernel table full, HTTP abuse while a storm runs, and a watched
+// namespace deleted under the daemon. The daemon must notice, count,
+// recover and never lose what it reports.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -12,6 +13,8 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -242,6 +245,94 @@ TEST(Faults, HttpAbuseDuringAStormLosesNoEvent) {
   if (!kSanitized) {
     EXPECT_LT(peak.load() - baseline, 64 * 1024);
   }
+}
+
+// Series of `m` labelled netns=`name`.
+int SeriesOf(const std::map<std::string, double>& m, const std::string& name) {
+  int n = 0;
+  for (const auto& [key, v] : m) {
+    if (key.find("netns=\"" + name + "\"") != std::string::npos) ++n;
+  }
+  return n;
+}
+
+bool WaitFor(double seconds, const std::function<bool()>& cond) {
+  auto until =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+TEST(Faults, DeletedNamespaceLosesItsMetricsTheRestGoOnAndItComesBack) {
+  REQUIRE_PRIVILEGE();
+  TestNetns gone, stays;
+  ASSERT_TRUE(gone.ok() && stays.ok());
+  // A veth pair between the two: the kernel destroys a namespace only once
+  // nothing holds it, and then the peer end in `stays` disappears with it.
+  // So it shows whether the daemon let go of every socket and handle.
+  const std::string veth = "ctg" + std::to_string(getpid() % 100000);
+  ASSERT_EQ(Shell("ip -n " + gone.name() + " link add " + veth +
+                  "a type veth peer name " + veth + "b netns " + stays.name())
+                .exit_code,
+            0);
+  CtInject(gone, "create --count 40 --proto udp --quiet");
+  CtInject(stays, "create --count 25 --proto tcp --quiet");
+  Daemon d({"--netns=" + gone.name(), "--netns=" + stays.name(),
+            "--resync-interval=2s"});
+  ASSERT_TRUE(d.ready()) << d.log();
+  auto m = d.Metrics();
+  EXPECT_EQ(SumSeries(m, "conntrack_entries", {{"netns", gone.name()}}), 40);
+  EXPECT_GT(SeriesOf(m, gone.name()), 10);
+  EXPECT_EQ(m[Series("ctcollect_netns_missing", {})], 0);
+
+  ASSERT_TRUE(gone.Delete());
+  // Its metrics go away, the daemon says so, and it holds nothing there.
+  EXPECT_TRUE(WaitFor(10, [&] {
+    auto now = d.Metrics();
+    return SeriesOf(now, gone.name()) == 0 &&
+           now[Series("ctcollect_netns_missing", {})] == 1;
+  })) << d.Get("/metrics");
+  EXPECT_NE(d.log().find("netns \"" + gone.name() + "\" is gone"),
+            std::string::npos)
+      << d.log();
+  EXPECT_TRUE(WaitFor(10, [&] {
+    return stays.Run("ip link show " + veth + "b").exit_code != 0;
+  })) << "the deleted namespace still exists: something holds it";
+
+  // The rest go on: events and resyncs of the other namespace.
+  CtInject(stays, "create --count 30 --proto udp --offset 1000 --quiet");
+  EntryCounts got, want;
+  EXPECT_TRUE(WaitUntilEqualsKernel(d, stays, stays.name(), 10, &got, &want))
+      << "daemon: " << Describe(got) << "\nkernel: " << Describe(want);
+  double resyncs = SumSeries(d.Metrics(), "ctcollect_resyncs_total",
+                             {{"netns", stays.name()}});
+  EXPECT_TRUE(d.WaitForResync(stays.name(), 10));
+  EXPECT_GT(SumSeries(d.Metrics(), "ctcollect_resyncs_total",
+                      {{"netns", stays.name()}}),
+            resyncs);
+  std::string body;
+  EXPECT_EQ(d.Get("/-/ready", &body), 200) << body;
+  int code = -1;
+  d.Client("-s", &code);
+  EXPECT_EQ(code, 0);
+
+  // The same name again: a fresh namespace, watched from a first dump.
+  ASSERT_TRUE(gone.Recreate()) << gone.error();
+  CtInject(gone, "create --count 7 --proto icmp --quiet");
+  EXPECT_TRUE(WaitFor(10, [&] {
+    return d.Metrics()[Series("ctcollect_netns_missing", {})] == 0;
+  })) << d.log();
+  EXPECT_TRUE(WaitUntilEqualsKernel(d, gone, gone.name(), 10, &got, &want))
+      << "daemon: " << Describe(got) << "\nkernel: " << Describe(want);
+  EXPECT_EQ(
+      SumSeries(d.Metrics(), "conntrack_entries", {{"netns", gone.name()}}), 7);
+  EXPECT_NE(d.log().find("netns \"" + gone.name() + "\" is back"),
+            std::string::npos)
+      << d.log();
+  ASSERT_TRUE(d.running()) << d.log();
 }
 
 }  // namespace

@@ -156,9 +156,15 @@ TestNetns::TestNetns() {
   std::call_once(stale, DeleteStaleNamespaces);
   static std::atomic<int> n{0};
   name_ = "ctct-" + std::to_string(getpid()) + "-" + std::to_string(n++);
+  Create();
+}
+
+void TestNetns::Create() {
+  error_.clear();
   CommandResult add = Shell("ip netns add " + name_);
   if (add.exit_code != 0) {
     error_ = "ip netns add " + name_ + ": " + add.out;
+    ok_ = false;
     return;
   }
   // A fresh namespace tracks no traffic until a ruleset uses conntrack.
@@ -175,13 +181,23 @@ TestNetns::TestNetns() {
   if (!ok_) error_ = "setting up " + name_ + ": " + setup.out;
 }
 
-TestNetns::~TestNetns() {
+bool TestNetns::Delete() {
   // Only what this test started runs in its own namespace.
   Shell("ip netns pids " + name_ + " | xargs -r kill -9");
   for (int i = 0; i < 50; ++i) {
-    if (Shell("ip netns del " + name_).exit_code == 0) return;
+    if (Shell("ip netns del " + name_).exit_code == 0) return true;
     usleep(100 * 1000);  // a process may still hold it for a moment
   }
+  return false;
+}
+
+bool TestNetns::Recreate() {
+  Create();
+  return ok_;
+}
+
+TestNetns::~TestNetns() {
+  if (access(path().c_str(), F_OK) == 0) Delete();
 }
 
 CommandResult TestNetns::Run(const std::string& cmd) const {

@@ -1,8 +1,8 @@
 // A network namespace made for one test and deleted after it, with
 // conntrack turned on by a ruleset, and a way to run commands inside it.
 //
-// Thread safety: TestNetns is immutable after construction; Run() may be
-// called from any thread. Shell() is reentrant.
+// Thread safety: Run() may be called from any thread while the namespace
+// is neither deleted nor recreated. Shell() is reentrant.
 #pragma once
 
 #include <string>
@@ -45,6 +45,13 @@ class TestNetns {
   const std::string& name() const { return name_; }
   std::string path() const { return "/run/netns/" + name_; }
 
+  // Deletes the namespace now (killing what the test started inside), as
+  // an operator's `ip netns delete` would; false if it could not.
+  bool Delete();
+  // Makes a namespace of the same name again, set up as the constructor
+  // does (after Delete()); returns ok().
+  bool Recreate();
+
   // Runs `cmd` (a /bin/sh command line) inside the namespace.
   CommandResult Run(const std::string& cmd) const;
   CommandResult RunSplit(const std::string& cmd) const;
@@ -54,6 +61,7 @@ class TestNetns {
   bool NoTrackTcpPort(int port) const;
 
  private:
+  void Create();
   std::string name_;
   std::string error_;
   bool ok_ = false;
