@@ -67,11 +67,6 @@ class Collector : public SnapshotSource {
   Snapshot TakeSnapshot() const override;
   bool Ready() const override;
 
-  // One pass of the supervisor (also called by it once a second): drops
-  // the watchers of namespaces no longer named, starts watchers for those
-  // named again. Returns the number of namespaces missing afterwards.
-  size_t CheckNamespaces();
-
  private:
   struct Slot {
     std::string spec;  // as given to --netns ("" for the daemon's own)
@@ -80,7 +75,11 @@ class Collector : public SnapshotSource {
   std::vector<std::shared_ptr<NetnsWatcher>> Watchers() const;
   // A started watcher for `ns` with the settings in force, or null (logged).
   std::shared_ptr<NetnsWatcher> StartWatcher(NetnsHandle ns);
+  // The supervisor's loop, and one pass of it (once a second): drops the
+  // watchers of namespaces no longer named, starts watchers for those named
+  // again. Returns the number of namespaces missing afterwards.
   void Supervise();
+  size_t CheckNamespaces();
 
   const WatcherOptions opts_;
   mutable std::mutex mu_;

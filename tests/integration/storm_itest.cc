@@ -1,8 +1,8 @@
 // Event storms at full speed against the real kernel: 1,000,000 creates and
-// 1,000,000 deletes, ten times over, in a test namespace. After each storm
-// one requested resync must make the daemon's gauges equal the kernel's
-// table exactly, and the daemon's memory must come back to where it was
-// before the storms (in plain builds; under ASan, whose quarantine holds
+// 1,000,000 deletes, ten times over (three under ASan), in a test namespace.
+// After each storm one requested resync must make the daemon's gauges equal the
+// kernel's table exactly, and the daemon's memory must come back to where it
+// was before the storms (in plain builds; under ASan, whose quarantine holds
 // freed memory, LeakSanitizer checks the daemon at exit instead).
 //
 // Its own test binary: it runs for a minute or two, longer than the other
@@ -25,7 +25,9 @@ namespace ctcollect::itest {
 namespace {
 
 constexpr int kStormFlows = 1000000;
-constexpr int kRounds = 10;
+// Under ASan the memory check is LeakSanitizer's at the daemon's exit,
+// which finds a leak of one storm as well as of ten: three rounds there.
+constexpr int kRounds = kSanitized ? 3 : 10;
 const char kMaxPath[] = "/proc/sys/net/netfilter/nf_conntrack_max";
 
 // nf_conntrack_max is global (writable in the root namespace only): raised
@@ -70,7 +72,7 @@ void WaitQuiet(const Daemon& d, const std::string& ns) {
   }
 }
 
-TEST(Storms, TenMillionFlowStormsEachEqualTheKernelAfterOneResync) {
+TEST(Storms, MillionFlowStormsInARowEachEqualTheKernelAfterOneResync) {
   REQUIRE_PRIVILEGE();
   ConntrackMaxAtLeast max(kStormFlows + 100000);
   ASSERT_GE(max.now(), kStormFlows + 100000) << "cannot raise " << kMaxPath;
