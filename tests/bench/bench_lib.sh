@@ -1,0 +1,88 @@
+# Shell helpers shared by the end-to-end benchmarks (core_bench.sh,
+# compare.sh); sourced after the caller set: tmp (its temp dir), daemon,
+# inject (binaries), flows, the array pids (killed on exit), and die/log.
+# It picks the daemon's HTTP port (port). Forks as little as it can: the scripts
+# time things on a 2-core machine.
+# shellcheck shell=bash disable=SC2154  # the caller sets tmp, daemon, inject, flows
+# A sleep that forks nothing: a read that times out on a FIFO nobody writes.
+mkfifo "$tmp/nap"
+exec {napfd}<>"$tmp/nap"
+nap() { read -r -t "$1" -u "$napfd" _ || true; }
+now() { echo "$EPOCHREALTIME"; }
+calc() { echo "$*" | bc -l; }
+fmt() { LC_ALL=C printf "%.${1}f" "$2"; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR) print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2); else print "nan"}'; }
+med() { printf '%s\n' "$@" | median; }
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f\n", ($14+$15)/hz}' "/proc/$1/stat"; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+ns_count() { ip netns exec "$1" cat /proc/sys/net/netfilter/nf_conntrack_count; }
+field() { sed -n "s/.*\\b$1=\\([0-9.]*\\).*/\\1/p" <<<"$2"; }  # KEY LINE
+
+port=$((20000 + $$ % 20000))
+while ss -ltnH "sport = :$port" | grep -q .; do port=$((port + 1)); done
+
+# GET /-/ready through bash's /dev/tcp: polling with curl would fork and exec
+# every time, which competes for the two cores with the dump being timed.
+ready() {
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || exit 1
+    printf 'GET /-/ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+    read -r _ code _ <&3
+    [ "$code" = 200 ]
+  ) 2>/dev/null
+}
+scrape() { curl -sf --max-time 10 "http://127.0.0.1:$port/metrics" >"$tmp/metrics" || die "scrape failed"; }
+metric() {  # NAME NETNS: sum over every series of NAME with netns=NETNS
+  awk -v n="$1" -v ns="netns=\"$2\"" 'index($0, n "{") == 1 && index($0, ns) {s += $NF} END {printf "%.6f\n", s + 0}' "$tmp/metrics"
+}
+
+dpid=
+start_daemon() {  # NETNS: starts ctcollectd, returns once /-/ready is 200
+  local ns=$1 deadline
+  "$daemon" --web.listen-address="127.0.0.1:$port" --control.socket="$tmp/ctl.sock" \
+    --netns="$ns" --resync-interval=1h 2>>"$tmp/daemon.log" &
+  dpid=$!
+  pids+=("$dpid")
+  deadline=$(calc "$(now) + 180")
+  until ready; do
+    kill -0 "$dpid" 2>/dev/null || { tail -5 "$tmp/daemon.log" >&2; die "ctcollectd exited before ready"; }
+    (($(calc "$(now) > $deadline"))) && { tail -5 "$tmp/daemon.log" >&2; die "ctcollectd not ready within 180 s"; }
+    nap 0.25  # each poll forks (subshell, date, bc, sleep): keep them rare while the dump is timed
+  done
+}
+stop_daemon() {
+  kill -TERM "$dpid"
+  timeout 10 tail --pid="$dpid" -f /dev/null || { log "ctcollectd ignored SIGTERM"; kill -KILL "$dpid"; }
+  wait "$dpid" 2>/dev/null || true
+}
+# Returns once PID's CPU time stops growing (the backlog is drained): two
+# reads 0.3 s apart within one clock tick. Nothing is scraped meanwhile, so
+# the figure holds no HTTP work.
+wait_idle() {  # PID
+  local a b deadline
+  deadline=$(calc "$(now) + 120")
+  a=$(cpu_s "$1")
+  while :; do
+    nap 0.3
+    b=$(cpu_s "$1")
+    (($(calc "$b - $a <= 0.011"))) && return 0
+    (($(calc "$(now) > $deadline"))) && { log "pid $1 still busy after 120 s"; return 0; }
+    a=$b
+  done
+}
+wait_ns_empty() {  # NETNS
+  local deadline
+  deadline=$(calc "$(now) + 120")
+  while (($(ns_count "$1") > 0)); do
+    (($(calc "$(now) > $deadline"))) && die "$1 still has $(ns_count "$1") flows"
+    nap 0.2
+  done
+}
+run_inject() {  # NETNS MODE: ctinject's result line; dies if it failed to run
+  local line
+  line=$(ip netns exec "$1" "$inject" "$2" --count "$flows" --family ipv4 --proto tcp \
+    --state ESTABLISHED --timeout 3600 --batch 256 --quiet) || true
+  echo "$2: $line" >&2
+  [[ $line == *created=* || $line == *deleted=* ]] || die "ctinject $2 printed nothing"
+  echo "$line"
+}
