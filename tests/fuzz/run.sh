@@ -7,11 +7,19 @@
 # tests/regress/.
 #   tests/fuzz/run.sh SECONDS [TARGET...]
 #   tests/fuzz/run.sh --runs RUNS [TARGET...]     # e.g. --runs 10000000
-# FUZZ_ARGS adds libFuzzer flags (e.g. FUZZ_ARGS=-entropic=0, which trades
-# the entropic schedule's bookkeeping for two to three times the
-# executions on these large binaries); FUZZ_NO_BUILD=1 skips the build
-# (for runs in parallel on one build).
+# FUZZ_ARGS adds libFuzzer flags to every target (e.g.
+# FUZZ_ARGS=-max_total_time=3000 caps a --runs campaign per target);
+# tests/fuzz/TARGET.flags, where present, holds that target's own flags.
+# FUZZ_NO_BUILD=1 skips the build (for runs in parallel on one build).
+#
+# ASan runs with malloc_context_size=0 and max_malloc_fill_size=0 unless
+# ASAN_OPTIONS says otherwise: recording every allocation's stack and
+# filling every new block cost the allocation-heavy targets (yaml-cpp's
+# config parser most) more than half their executions. Detection is the
+# same; a finding's report then lacks the allocation stack, which its
+# replay under the asan preset (tests/regress/) shows in full.
 set -euo pipefail
+export ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=0:max_malloc_fill_size=0}
 usage="usage: tests/fuzz/run.sh SECONDS|--runs RUNS [TARGET...]"
 limit=(-max_total_time="${1:?$usage}")
 if [[ $1 == --runs ]]; then
@@ -37,16 +45,20 @@ for t in "${targets[@]}"; do
   work=$(mktemp -d)
   seeds=tests/fuzz/corpus/$t
   log=$(mktemp)
+  own=()
+  if [[ -f tests/fuzz/$t.flags ]]; then
+    read -r -a own < <(grep -v '^#' "tests/fuzz/$t.flags")
+  fi
   start=$SECONDS
   set +e
-  "build/fuzz/tests/fuzz/${t}_fuzz" "${limit[@]}" "${extra[@]}" -print_final_stats=1 \
+  "build/fuzz/tests/fuzz/${t}_fuzz" "${limit[@]}" "${extra[@]}" "${own[@]}" -print_final_stats=1 \
     -artifact_prefix="$findings/${t}-" -rss_limit_mb=2048 "$work" "$seeds" >"$log" 2>&1
   rc=$?
   set -e
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   new=$(find "$work" -type f | wc -l)
-  found=$(ls "$findings" | grep -c "^${t}-" || true)
+  found=$(find "$findings" -maxdepth 1 -name "${t}-*" | wc -l)
   printf '%-18s %12s %10s %8s %8s %s\n' "$t" "${runs:-?}" "${rate:-?}" \
     "$((SECONDS - start))" "$new" "$found"
   if ((rc != 0)); then
