@@ -2,8 +2,9 @@
 # Runs every libFuzzer target (clang, the `fuzz` preset: ASan + UBSan +
 # libFuzzer) for SECONDS each, or for RUNS executions each, starting from
 # its seed corpus, and prints one line per target: executions, executions
-# per second, wall seconds, new corpus entries, findings. Crashes are kept
-# in /tmp/ctcollect-fuzz-findings/; each becomes a regression test under
+# per second, wall seconds, new corpus entries, findings (crashes, leaks,
+# timeouts, out-of-memory). Findings are kept in
+# /tmp/ctcollect-fuzz-findings/; each becomes a regression test under
 # tests/regress/.
 #   tests/fuzz/run.sh SECONDS [TARGET...]
 #   tests/fuzz/run.sh --runs RUNS [TARGET...]     # e.g. --runs 10000000
@@ -58,7 +59,9 @@ for t in "${targets[@]}"; do
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   new=$(find "$work" -type f | wc -l)
-  found=$(find "$findings" -maxdepth 1 -name "${t}-*" | wc -l)
+  # crash-, leak-, timeout- and oom- artifacts; a slow-unit- one (a unit
+  # over 10 s) is no finding, and appears when the fuzzer was paused.
+  found=$(find "$findings" -maxdepth 1 -name "${t}-*" ! -name "${t}-slow-unit-*" | wc -l)
   printf '%-18s %12s %10s %8s %8s %s\n' "$t" "${runs:-?}" "${rate:-?}" \
     "$((SECONDS - start))" "$new" "$found"
   if ((rc != 0)); then
