@@ -21,15 +21,40 @@ bool IsU64(const nlattr* a) { return AttrPayloadLen(a) == 8; }
 
 uint64_t Be64(const nlattr* a) { return be64toh(AttrU64(a)); }
 
-// FNV-1a over the tuple's bytes, folded to 16 bits. The kernel writes a
-// flow's tuple the same way in every event and dump message.
+uint64_t Load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// The high and low halves of a 64x64 multiplication, folded (wyhash's mum).
+uint64_t Mum(uint64_t a, uint64_t b) {
+  const unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+
+// A hash of the tuple's bytes, folded to 16 bits. The kernel writes a flow's
+// tuple the same way (padding zeroed) in every event and dump message, so
+// its bytes name the flow. 16 bytes a step, each step's multiplication
+// independent of the others': a tuple is 48 (IPv4) to 72 (IPv6) bytes, and
+// a byte-at-a-time hash (FNV-1a) was a chain of that many multiplications,
+// 60% of the time spent parsing an event.
 uint16_t TupleTag(const nlattr* tuple) {
+  constexpr uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull;
   const auto* p = static_cast<const uint8_t*>(AttrPayload(tuple));
-  uint32_t h = 2166136261u;
-  for (size_t i = 0, n = AttrPayloadLen(tuple); i < n; ++i) {
-    h = (h ^ p[i]) * 16777619u;
+  const size_t n = AttrPayloadLen(tuple);
+  uint64_t h = n;
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    h += Mum(Load64(p + i) ^ k0 ^ i, Load64(p + i + 8) ^ k1);
   }
-  return static_cast<uint16_t>(h ^ (h >> 16));
+  if (i < n) {
+    uint8_t tail[16] = {};
+    std::memcpy(tail, p + i, n - i);
+    h += Mum(Load64(tail) ^ k0 ^ i, Load64(tail + 8) ^ k1);
+  }
+  h = Mum(h ^ k0, k1);
+  return static_cast<uint16_t>(h ^ (h >> 16) ^ (h >> 32) ^ (h >> 48));
 }
 
 // An address attribute of CTA_TUPLE_IP into `out`: 4 or 16 bytes.

@@ -25,6 +25,7 @@ struct CtSpec {
   uint32_t timeout = 120;
   uint32_t mark = 0;
   uint32_t seq = 0;
+  uint16_t sport = 1000;  // the original direction's source port
   bool counters = false;
   uint64_t bytes[2] = {0, 0};
   uint64_t packets[2] = {0, 0};
@@ -60,8 +61,8 @@ inline size_t AppendCt(std::vector<uint8_t>* buf, const CtSpec& s) {
     mnl_attr_nest_end(nlh, ip);
     nlattr* p = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
     mnl_attr_put_u8(nlh, CTA_PROTO_NUM, s.l4proto);
-    mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(1000));
-    mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(80));
+    mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(dir == 0 ? s.sport : 80));
+    mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(dir == 0 ? 80 : s.sport));
     mnl_attr_nest_end(nlh, p);
     mnl_attr_nest_end(nlh, t);
   }
