@@ -1,9 +1,75 @@
 # Shell helpers shared by the end-to-end benchmarks (core_bench.sh,
-# compare.sh); sourced after the caller set: tmp (its temp dir), daemon,
-# inject (binaries), flows, the array pids (killed on exit), and die/log.
-# It picks the daemon's HTTP port (port). Forks as little as it can: the scripts
-# time things on a 2-core machine.
-# shellcheck shell=bash disable=SC2154  # the caller sets tmp, daemon, inject, flows
+# compare.sh). The caller sets, before sourcing it: bench (its name, for
+# messages and temp files), ns_prefix, build, flows, and tools (the
+# commands it needs beyond ip, curl, awk, flock and bc). Sourcing checks
+# root, the binaries and tools, takes the benchmark lock (two runs would
+# restore each other's nf_conntrack_max), makes tmp and the names of two
+# namespaces (nsd for dumps, nss for storms), and installs the exit trap
+# that kills what the caller added to pids, deletes the namespaces, restores
+# nf_conntrack_max and removes tmp. bench_setup then raises the limit and
+# makes the namespaces. Forks as little as it can: the scripts time things
+# on a 2-core machine.
+# shellcheck shell=bash disable=SC2154  # the caller sets bench, build, flows, tools
+daemon=$build/collector/ctcollectd
+inject=$build/tools/ctinject/ctinject
+mindump=$build/tests/bench/mnl_min_dump
+minev=$build/tests/bench/mnl_min_consumer
+
+die() { echo "$bench: $*" >&2; exit 1; }
+log() { echo "$bench: $*" >&2; }
+
+[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, nf_conntrack_max)"
+for b in "$daemon" "$inject" "$mindump" "$minev"; do
+  [ -x "$b" ] || die "missing $b (build it: cmake --preset release && cmake --build build/release -j2, and set BUILD=build/release)"
+done
+for t in ip curl awk flock bc "${tools[@]}"; do
+  command -v "$t" >/dev/null || die "missing tool: $t (scripts/install-deps.sh)"
+done
+[ -w /proc/sys/net/netfilter/nf_conntrack_max ] || die "no nf_conntrack (modprobe nf_conntrack)"
+exec {lockfd}>/run/lock/ctcollect-core-bench.lock
+flock -n "$lockfd" || die "another benchmark (core_bench.sh, compare.sh) is running"
+
+tmp=$(mktemp -d "/tmp/$bench.XXXXXX")
+nsd=$ns_prefix-dump-$$
+nss=$ns_prefix-storm-$$
+old_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
+max_raised=0
+pids=()
+cleanup() {
+  local rc=$?
+  set +e
+  for p in "${pids[@]}"; do
+    kill -TERM "$p" 2>/dev/null && { timeout 5 tail --pid="$p" -f /dev/null || kill -KILL "$p"; } 2>/dev/null
+  done
+  ip netns del "$nsd" 2>/dev/null
+  ip netns del "$nss" 2>/dev/null
+  if ((max_raised)); then
+    echo "$old_max" >/proc/sys/net/netfilter/nf_conntrack_max &&
+      log "nf_conntrack_max restored to $old_max"
+  fi
+  rm -rf "$tmp"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# Raises nf_conntrack_max (one limit, writable only from the root
+# namespace) to hold FLOWS and a fifth more, and makes the two namespaces.
+bench_setup() {
+  local want_max=$((flows + flows / 5))
+  if ((old_max < want_max)); then
+    max_raised=1
+    echo "$want_max" >/proc/sys/net/netfilter/nf_conntrack_max
+    log "nf_conntrack_max $old_max -> $want_max (restored on exit)"
+  fi
+  ip netns add "$nsd"
+  ip netns add "$nss"
+  ip -n "$nsd" link set lo up
+  ip -n "$nss" link set lo up
+}
+
 # A sleep that forks nothing: a read that times out on a FIFO nobody writes.
 mkfifo "$tmp/nap"
 exec {napfd}<>"$tmp/nap"
@@ -77,6 +143,16 @@ wait_ns_empty() {  # NETNS
     (($(calc "$(now) > $deadline"))) && die "$1 still has $(ns_count "$1") flows"
     nap 0.2
   done
+}
+# One storm into NETNS; prints the CPU seconds PID spent on it, from 1 s
+# after the caller saw it ready until its CPU time stopped growing.
+storm_cpu() {  # PID NETNS
+  local c0
+  nap 1
+  c0=$(cpu_s "$1")
+  run_inject "$2" storm >/dev/null
+  wait_idle "$1"
+  calc "$(cpu_s "$1") - $c0"
 }
 run_inject() {  # NETNS MODE: ctinject's result line; dies if it failed to run
   local line

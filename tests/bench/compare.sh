@@ -32,49 +32,9 @@ rounds=${ROUNDS:-3}
 flows=${FLOWS:-1000000}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$root/build/release}
-daemon=$build/collector/ctcollectd
-inject=$build/tools/ctinject/ctinject
-mindump=$build/tests/bench/mnl_min_dump
-minev=$build/tests/bench/mnl_min_consumer
-
-die() { echo "compare: $*" >&2; exit 1; }
-log() { echo "compare: $*" >&2; }
-
-[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, nf_conntrack_max)"
-for b in "$daemon" "$inject" "$mindump" "$minev"; do
-  [ -x "$b" ] || die "missing $b (cmake --preset release && cmake --build build/release -j2, or set BUILD=)"
-done
-for t in ip conntrack conntrackd curl awk flock bc; do
-  command -v "$t" >/dev/null || die "missing tool: $t (scripts/install-deps.sh)"
-done
-[ -w /proc/sys/net/netfilter/nf_conntrack_max ] || die "no nf_conntrack (modprobe nf_conntrack)"
-exec {lockfd}>/run/lock/ctcollect-core-bench.lock
-flock -n "$lockfd" || die "another benchmark (core_bench.sh, compare.sh) is running"
-
-tmp=$(mktemp -d /tmp/compare.XXXXXX)
-nsd=ctcmp-dump-$$
-nss=ctcmp-storm-$$
-old_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
-max_raised=0
-pids=()
-cleanup() {
-  local rc=$?
-  set +e
-  for p in "${pids[@]}"; do
-    kill -TERM "$p" 2>/dev/null && { timeout 5 tail --pid="$p" -f /dev/null || kill -KILL "$p"; } 2>/dev/null
-  done
-  ip netns del "$nsd" 2>/dev/null
-  ip netns del "$nss" 2>/dev/null
-  if ((max_raised)); then
-    echo "$old_max" >/proc/sys/net/netfilter/nf_conntrack_max && log "nf_conntrack_max restored to $old_max"
-  fi
-  rm -rf "$tmp"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
+bench=compare
+ns_prefix=ctcmp
+tools=(conntrack conntrackd)
 # shellcheck source=tests/bench/bench_lib.sh
 . "$root/tests/bench/bench_lib.sh"
 
@@ -124,15 +84,7 @@ ctd_overruns() { ctd -s runtime | awk '/netlink overrun/ {print $NF; exit}'; }
 
 # ---------------------------------------------------------------- set-up
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-want_max=$((flows + flows / 5))
-if ((old_max < want_max)); then
-  max_raised=1
-  echo "$want_max" >/proc/sys/net/netfilter/nf_conntrack_max
-fi
-ip netns add "$nsd"
-ip netns add "$nss"
-ip -n "$nsd" link set lo up
-ip -n "$nss" link set lo up
+bench_setup
 expected=$((flows * 2))
 
 # ---------------------------------------------------------------- dump
@@ -181,11 +133,8 @@ c_ct=() c_cd=() c_ce=() c_min=() e_ct=() e_cd=() e_ce=() e_min=() o_ct=() o_cd=(
 for r in $(seq 1 "$rounds"); do
   log "storm round $r/$rounds: ctcollectd"
   start_daemon "$nss"
-  nap 1
-  c0=$(cpu_s "$dpid")
-  run_inject "$nss" storm >/dev/null
-  wait_idle "$dpid"
-  c_ct+=("$(calc "$(cpu_s "$dpid") - $c0")")
+  cpu=$(storm_cpu "$dpid" "$nss")
+  c_ct+=("$cpu")
   scrape
   e_ct+=("$(fmt 0 "$(metric conntrack_events_total "$nss")")")
   o_ct+=("$(fmt 0 "$(metric ctcollect_netlink_overruns_total "$nss")")")
@@ -194,12 +143,9 @@ for r in $(seq 1 "$rounds"); do
 
   log "storm round $r/$rounds: conntrackd stats mode"
   start_ctd "$nss"
-  nap 1
   b_cr=$(ctd_created) b_de=$(ctd_destroyed)
-  c0=$(cpu_s "$cpid")
-  run_inject "$nss" storm >/dev/null
-  wait_idle "$cpid"
-  c_cd+=("$(calc "$(cpu_s "$cpid") - $c0")")
+  cpu=$(storm_cpu "$cpid" "$nss")
+  c_cd+=("$cpu")
   e_cd+=("$(($(ctd_created) - b_cr + $(ctd_destroyed) - b_de))")
   o_cd+=("$(ctd_overruns)")
   stop_ctd
@@ -209,11 +155,8 @@ for r in $(seq 1 "$rounds"); do
   ip netns exec "$nss" conntrack -E -b 33554432 >"$tmp/ev.txt" 2>"$tmp/ev.err" &
   epid=$!
   pids+=("$epid")
-  nap 1
-  c0=$(cpu_s "$epid")
-  run_inject "$nss" storm >/dev/null
-  wait_idle "$epid"
-  c_ce+=("$(calc "$(cpu_s "$epid") - $c0")")
+  cpu=$(storm_cpu "$epid" "$nss")
+  c_ce+=("$cpu")
   kill -INT "$epid"
   wait "$epid" 2>/dev/null || true
   e_ce+=("$(grep -c -E '^ *\[(NEW|DESTROY)\]' "$tmp/ev.txt" || true)")
@@ -225,11 +168,8 @@ for r in $(seq 1 "$rounds"); do
   mpid=$!
   pids+=("$mpid")
   until grep -q '^ready' "$tmp/min.out"; do kill -0 "$mpid" || die "mnl_min_consumer exited"; nap 0.1; done
-  nap 1
-  c0=$(cpu_s "$mpid")
-  run_inject "$nss" storm >/dev/null
-  wait_idle "$mpid"
-  c_min+=("$(calc "$(cpu_s "$mpid") - $c0")")
+  cpu=$(storm_cpu "$mpid" "$nss")
+  c_min+=("$cpu")
   kill -INT "$mpid"
   wait "$mpid" || die "mnl_min_consumer failed"
   line=$(grep '^events=' "$tmp/min.out")

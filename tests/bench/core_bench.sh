@@ -31,54 +31,9 @@ rounds=${ROUNDS:-3}
 flows=${FLOWS:-1000000}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$root/build/dev}
-daemon=$build/collector/ctcollectd
-inject=$build/tools/ctinject/ctinject
-mindump=$build/tests/bench/mnl_min_dump
-minev=$build/tests/bench/mnl_min_consumer
-
-die() { echo "core_bench: $*" >&2; exit 1; }
-log() { echo "core_bench: $*" >&2; }
-
-[ "$(id -u)" -eq 0 ] || die "needs root (namespaces, nf_conntrack_max)"
-for b in "$daemon" "$inject" "$mindump" "$minev"; do
-  [ -x "$b" ] || die "missing $b (cmake --preset dev && cmake --build build/dev -j2, or set BUILD=)"
-done
-for t in ip conntrack curl awk flock; do
-  command -v "$t" >/dev/null || die "missing tool: $t (scripts/install-deps.sh)"
-done
-[ -w /proc/sys/net/netfilter/nf_conntrack_max ] || die "no nf_conntrack (modprobe nf_conntrack)"
-
-exec {lockfd}>/run/lock/ctcollect-core-bench.lock
-flock -n "$lockfd" || die "another core_bench.sh is running"
-
-# ---------------------------------------------------------------- cleanup
-tmp=$(mktemp -d /tmp/core_bench.XXXXXX)
-nsd=ctbench-dump-$$
-nss=ctbench-storm-$$
-old_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
-max_raised=0
-pids=()
-cleanup() {
-  local rc=$?
-  set +e
-  for p in "${pids[@]}"; do
-    kill -TERM "$p" 2>/dev/null && { timeout 5 tail --pid="$p" -f /dev/null || kill -KILL "$p"; } 2>/dev/null
-  done
-  ip netns del "$nsd" 2>/dev/null
-  ip netns del "$nss" 2>/dev/null
-  if ((max_raised)); then
-    echo "$old_max" >/proc/sys/net/netfilter/nf_conntrack_max &&
-      log "nf_conntrack_max restored to $old_max"
-  fi
-  rm -rf "$tmp"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
-# ---------------------------------------------------------------- helpers
+bench=core_bench
+ns_prefix=ctbench
+tools=(conntrack)
 # shellcheck source=tests/bench/bench_lib.sh
 . "$root/tests/bench/bench_lib.sh"
 
@@ -86,16 +41,7 @@ trap 'exit 129' HUP
 others=$(ps -eo pid=,comm= | awk '$2 ~ /^(ctcollectd|ctinject|conntrack|mnl_min_consumer)$/ {printf "%s%s %s", (n++ ? ", " : ""), $2, $1}')
 [ -z "$others" ] || log "note: other ctcollectd/ctinject/conntrack processes running ($others): expect noise"
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-want_max=$((flows + flows / 5))
-if ((old_max < want_max)); then
-  max_raised=1
-  echo "$want_max" >/proc/sys/net/netfilter/nf_conntrack_max
-  log "nf_conntrack_max $old_max -> $want_max (restored on exit)"
-fi
-ip netns add "$nsd"
-ip netns add "$nss"
-ip -n "$nsd" link set lo up
-ip -n "$nss" link set lo up
+bench_setup
 
 # ---------------------------------------------------------------- a. dump
 log "inject $flows flows into $nsd"
