@@ -28,17 +28,23 @@ uint64_t Load64(const uint8_t* p) {
 }
 
 // The high and low halves of a 64x64 multiplication, folded (wyhash's mum).
+// 32-bit targets have no 128-bit product: a 64-bit one and a shift there.
 uint64_t Mum(uint64_t a, uint64_t b) {
+#ifdef __SIZEOF_INT128__
   const unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
   return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+#else
+  const uint64_t r = (a ^ (b >> 32)) * (b | 1);
+  return r ^ (r >> 29);
+#endif
 }
 
 // A hash of the tuple's bytes, folded to 16 bits. The kernel writes a flow's
 // tuple the same way (padding zeroed) in every event and dump message, so
 // its bytes name the flow. 16 bytes a step, each step's multiplication
 // independent of the others': a tuple is 48 (IPv4) to 72 (IPv6) bytes, and
-// a byte-at-a-time hash (FNV-1a) was a chain of that many multiplications,
-// 60% of the time spent parsing an event.
+// the byte-at-a-time FNV-1a used before was a chain of that many dependent
+// multiplications per event (tests/bench/RESULTS.md, parse + apply).
 uint16_t TupleTag(const nlattr* tuple) {
   constexpr uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull;
   const auto* p = static_cast<const uint8_t*>(AttrPayload(tuple));
