@@ -12,6 +12,9 @@
 # FUZZ_ARGS=-max_total_time=3000 caps a --runs campaign per target);
 # tests/fuzz/TARGET.flags, where present, holds that target's own flags.
 # FUZZ_NO_BUILD=1 skips the build (for runs in parallel on one build).
+# FUZZ_KEEP=DIR keeps each target's corpus in DIR/TARGET and starts from
+# it, so a campaign can go on in several runs (the `new` column then counts
+# the kept corpus); without it each run starts from the seeds alone.
 #
 # ASan runs with malloc_context_size=0 and max_malloc_fill_size=0 unless
 # ASAN_OPTIONS says otherwise: recording every allocation's stack and
@@ -43,7 +46,12 @@ mkdir -p "$findings"
 printf '%-18s %12s %10s %8s %8s %s\n' target executions exec/s seconds new findings
 status=0
 for t in "${targets[@]}"; do
-  work=$(mktemp -d)
+  if [[ -n ${FUZZ_KEEP:-} ]]; then
+    work=$FUZZ_KEEP/$t
+    mkdir -p "$work"
+  else
+    work=$(mktemp -d)
+  fi
   seeds=tests/fuzz/corpus/$t
   log=$(mktemp)
   own=()
@@ -68,6 +76,7 @@ for t in "${targets[@]}"; do
     status=1
     tail -30 "$log" >&2
   fi
-  rm -rf "$work" "$log"
+  [[ -n ${FUZZ_KEEP:-} ]] || rm -rf "$work"
+  rm -f "$log"
 done
 exit "$status"
