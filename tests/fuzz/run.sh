@@ -17,11 +17,12 @@
 # the kept corpus); without it each run starts from the seeds alone.
 #
 # ASan runs with malloc_context_size=0 and max_malloc_fill_size=0 unless
-# ASAN_OPTIONS says otherwise: recording every allocation's stack and
-# filling every new block cost the allocation-heavy targets (yaml-cpp's
-# config parser most) more than half their executions. Detection is the
-# same; a finding's report then lacks the allocation stack, which its
-# replay under the asan preset (tests/regress/) shows in full.
+# ASAN_OPTIONS says otherwise: on the allocation-heavy targets (yaml-cpp's
+# config parser most) filling every new block cost a third of the
+# executions and recording every allocation's stack a tenth of the time
+# (tests/bench/RESULTS.md). Detection is the same; a finding's report then
+# lacks the allocation stack, which its replay under the asan preset
+# (tests/regress/) shows in full.
 set -euo pipefail
 export ASAN_OPTIONS=${ASAN_OPTIONS:-malloc_context_size=0:max_malloc_fill_size=0}
 usage="usage: tests/fuzz/run.sh SECONDS|--runs RUNS [TARGET...]"
