@@ -20,7 +20,7 @@ log() { echo "$bench: $*" >&2; }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (namespaces, nf_conntrack_max)"
 for b in "$daemon" "$inject" "$mindump" "$minev"; do
-  [ -x "$b" ] || die "missing $b (build it: cmake --preset release && cmake --build build/release -j2, and set BUILD=build/release)"
+  [ -x "$b" ] || die "missing $b (build $build with cmake --preset $(basename "$build") && cmake --build $build -j2, or set BUILD= to another build)"
 done
 for t in ip curl awk flock bc "${tools[@]}"; do
   command -v "$t" >/dev/null || die "missing tool: $t (scripts/install-deps.sh)"
