@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 cmake --preset dev >/dev/null
 cmake --build build/dev -j"$(nproc)" --target ctcollectd
-exec ./build/dev/collector/ctcollectd --web.listen-address=127.0.0.1:10034 "$@"
+exec ./build/dev/daemon/ctcollectd --web.listen-address=127.0.0.1:10034 "$@"

@@ -1,6 +1,8 @@
 // Reads a capture of tests/testdata (netlink messages back to back, see
 // its README) into 8-byte-aligned memory, as recv() would have filled a
 // netlink buffer. For tests only.
+//
+// Thread safety: test helpers, for one test thread.
 #pragma once
 
 #include <cstdint>

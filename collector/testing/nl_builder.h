@@ -1,6 +1,8 @@
 // Builds ctnetlink messages with libmnl for tests and benchmarks, the way
 // the kernel lays them out (CTA_TUPLE_ORIG first, nested protocol info).
 // Not used by the daemon.
+//
+// Thread safety: test helpers, for one test thread.
 #pragma once
 
 #include <arpa/inet.h>

@@ -10,7 +10,7 @@
 # makes the namespaces. Forks as little as it can: the scripts time things
 # on a 2-core machine.
 # shellcheck shell=bash disable=SC2154  # the caller sets bench, build, flows, tools
-daemon=$build/collector/ctcollectd
+daemon=$build/daemon/ctcollectd
 inject=$build/tools/ctinject/ctinject
 mindump=$build/tests/bench/mnl_min_dump
 minev=$build/tests/bench/mnl_min_consumer

@@ -24,7 +24,7 @@ flows=${FLOWS:-1000000}
 small=${SMALL:-10000}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$root/build/release}
-daemon=$build/collector/ctcollectd
+daemon=$build/daemon/ctcollectd
 inject=$build/tools/ctinject/ctinject
 die() { echo "http_bench: $*" >&2; exit 1; }
 log() { echo "http_bench: $*" >&2; }

@@ -7,10 +7,10 @@
 #include <iterator>
 #include <vector>
 
-#include "collector/counter_shard.h"
-#include "collector/ct_message.h"
-#include "collector/flow_tracker.h"
-#include "collector/nl_attr.h"
+#include "collector/conntrack/ct_message.h"
+#include "collector/flows/counter_shard.h"
+#include "collector/flows/flow_tracker.h"
+#include "collector/netlink/nl_attr.h"
 #include "collector/testing/nl_builder.h"
 
 namespace ctcollect {

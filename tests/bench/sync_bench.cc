@@ -15,8 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "collector/sync_engine.h"
-#include "collector/sync_wire.h"
+#include "collector/replication/sync_engine.h"
+#include "collector/replication/sync_wire.h"
 
 namespace ctcollect {
 namespace {

@@ -24,8 +24,8 @@ rounds=${ROUNDS:-3}
 flows=${FLOWS:-1000000}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$root/build/dev}
-daemon=$build/collector/ctcollectd
-client=$build/collector/ctcollect
+daemon=$build/daemon/ctcollectd
+client=$build/client/ctcollect
 inject=$build/tools/ctinject/ctinject
 
 die() { echo "sync_bench: $*" >&2; exit 1; }

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "collector/config_file.h"
-#include "collector/config_reload.h"
+#include "collector/config/config_file.h"
+#include "daemon/config_reload.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > (64u << 10)) return 0;  // the daemon refuses files over 1 MiB

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "collector/conntrackd_conf.h"
+#include "collector/config/conntrackd_conf.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-#include "collector/control_protocol.h"
+#include "collector/control/control_protocol.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);

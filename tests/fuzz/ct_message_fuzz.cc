@@ -6,10 +6,10 @@
 #include <cstring>
 #include <vector>
 
-#include "collector/counter_shard.h"
-#include "collector/ct_message.h"
-#include "collector/flow_tracker.h"
-#include "collector/nl_attr.h"
+#include "collector/conntrack/ct_message.h"
+#include "collector/flows/counter_shard.h"
+#include "collector/flows/flow_tracker.h"
+#include "collector/netlink/nl_attr.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Copy to an aligned buffer, as recv() into our buffers would be.

@@ -6,8 +6,8 @@
 #include <cstring>
 #include <vector>
 
-#include "collector/expectation.h"
-#include "collector/nl_attr.h"
+#include "collector/conntrack/expectation.h"
+#include "collector/netlink/nl_attr.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint64_t> buf((size + 7) / 8 + 1);

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <vector>
 
-#include "collector/kernel_stats.h"
+#include "collector/conntrack/kernel_stats.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint64_t> aligned((size + 7) / 8 + 1);

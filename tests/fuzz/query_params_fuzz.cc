@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "collector/flow_filter.h"
-#include "exporters/query_params.h"
+#include "collector/flows/flow_filter.h"
+#include "exporters/web/query_params.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string error;

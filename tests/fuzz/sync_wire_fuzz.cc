@@ -6,8 +6,8 @@
 #include <cstring>
 #include <vector>
 
-#include "collector/sync_engine.h"
-#include "collector/sync_wire.h"
+#include "collector/replication/sync_engine.h"
+#include "collector/replication/sync_wire.h"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "collector/nl_attr.h"
-#include "collector/timeout_policy.h"
+#include "collector/conntrack/timeout_policy.h"
+#include "collector/netlink/nl_attr.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Copy into aligned memory, as recv() into a netlink buffer would be.

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "collector/nl_attr.h"
-#include "collector/userspace_helper.h"
+#include "collector/conntrack/userspace_helper.h"
+#include "collector/netlink/nl_attr.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint64_t> buf((size + 7) / 8 + 1);

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "collector/options.h"
-#include "exporters/web_config.h"
+#include "collector/config/options.h"
+#include "exporters/web/web_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > (64u << 10)) return 0;

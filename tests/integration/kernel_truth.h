@@ -1,6 +1,8 @@
 // What the kernel says, through the conntrack tool in a namespace: entries
 // counted per (family, protocol, state, zone) as `conntrack -L` lists them,
 // `conntrack -C`, `conntrack -S` summed over CPUs, and nf_conntrack_max.
+//
+// Thread safety: test helpers, for one test thread.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,8 @@
 // The daemon's view of one namespace in the kernel's terms: its
 // conntrack_entries gauges as EntryCounts, and a wait until they equal
 // what `conntrack -L` says.
+//
+// Thread safety: test helpers, for one test thread.
 #pragma once
 
 #include <map>

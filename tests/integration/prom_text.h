@@ -1,6 +1,8 @@
 // Prometheus text exposition format into "name{k="v",...}" -> value, with
 // labels sorted and empty-valued labels dropped (Prometheus treats label=""
 // as no label), so a test can name a series regardless of label order.
+//
+// Thread safety: test helpers, for one test thread.
 #pragma once
 
 #include <functional>

@@ -9,9 +9,9 @@
 #include <iterator>
 #include <vector>
 
-#include "collector/ct_message.h"
-#include "collector/kernel_stats.h"
-#include "collector/nl_attr.h"
+#include "collector/conntrack/ct_message.h"
+#include "collector/conntrack/kernel_stats.h"
+#include "collector/netlink/nl_attr.h"
 
 namespace ctcollect {
 namespace {

@@ -1,0 +1,249 @@
+#include "collector/control/control_server.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <system_error>
+
+#include "collector/base/config_error.h"
+#include "collector/base/log.h"
+
+namespace ctcollect {
+namespace {
+
+sockaddr_un Address(const std::string& path) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(a.sun_path)) {
+    throw ConfigError("--control.socket: path longer than " +
+                      std::to_string(sizeof(a.sun_path) - 1) + " bytes");
+  }
+  path.copy(a.sun_path, path.size());
+  return a;
+}
+
+// True if a daemon answers on `path`.
+bool Live(const sockaddr_un& a) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  bool live =
+      connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a)) == 0;
+  close(fd);
+  return live;
+}
+
+void MakeParentDir(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return;
+  std::string dir = path.substr(0, slash);
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    throw std::system_error(errno, std::generic_category(),
+                            "create directory " + dir);
+  }
+}
+
+}  // namespace
+
+bool ReplyWriter::Write(std::string_view bytes) {
+  while (ok_ && !bytes.empty()) {
+    ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ok_ = false;  // EPIPE, or the send timeout on a stalled client
+      break;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return ok_;
+}
+
+ControlServer::ControlServer(const ControlServerOptions& opts,
+                             ControlHandler* handler)
+    : opts_(opts), handler_(handler) {
+  sockaddr_un addr = Address(opts_.path);
+  gid_t gid = static_cast<gid_t>(-1);
+  if (!opts_.group.empty()) {
+    group* g = getgrnam(opts_.group.c_str());
+    if (g == nullptr) {
+      throw ConfigError("--control.socket-group: no group \"" + opts_.group +
+                        "\"");
+    }
+    gid = g->gr_gid;
+  }
+  MakeParentDir(opts_.path);
+  struct stat st;
+  if (lstat(opts_.path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) {
+      throw ConfigError("--control.socket: " + opts_.path +
+                        " exists and is not a socket");
+    }
+    if (Live(addr)) {
+      throw ConfigError("another daemon is already listening on " + opts_.path);
+    }
+    unlink(opts_.path.c_str());  // stale: its daemon is gone
+    Log(LogLevel::kInfo, "replaced stale control socket " + opts_.path);
+  }
+  listen_fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listen_fd_ < 0) {
+    throw std::system_error(errno, std::generic_category(), "control socket");
+  }
+  // Create the file with no access, then open it up to exactly 0660, so no
+  // one outside the group can connect in between.
+  mode_t old = umask(0177);
+  int r = bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  umask(old);
+  if (r != 0) {
+    int e = errno;
+    close(listen_fd_);
+    throw std::system_error(e, std::generic_category(), "bind " + opts_.path);
+  }
+  if (gid != static_cast<gid_t>(-1) &&
+      chown(opts_.path.c_str(), -1, gid) != 0) {
+    int e = errno;
+    close(listen_fd_);
+    throw std::system_error(e, std::generic_category(), "chown " + opts_.path);
+  }
+  chmod(opts_.path.c_str(), 0660);
+  if (listen(listen_fd_, 64) != 0) {
+    int e = errno;
+    close(listen_fd_);
+    throw std::system_error(e, std::generic_category(), "listen " + opts_.path);
+  }
+  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+ControlServer::~ControlServer() {
+  Stop();
+  if (listen_fd_ >= 0) {
+    close(listen_fd_);
+    unlink(opts_.path.c_str());
+  }
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void ControlServer::Start() {
+  accept_thread_ = std::thread([this] { AcceptLoop(); });
+}
+
+void ControlServer::Stop() {
+  if (!accept_thread_.joinable()) return;
+  uint64_t v = 1;
+  ssize_t w = write(wake_fd_, &v, sizeof(v));
+  (void)w;
+  accept_thread_.join();
+  // Client threads finish within their send/read timeouts.
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_.wait(lock, [this] { return active_ == 0; });
+}
+
+void ControlServer::AcceptLoop() {
+  for (;;) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      Log(LogLevel::kError, "control socket poll failed");
+      return;
+    }
+    if (fds[1].revents & POLLIN) return;
+    if (!(fds[0].revents & POLLIN)) continue;
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (active_ >= opts_.max_clients) {
+        counters_.rejected_busy++;
+        ReplyWriter(fd).Write(NativeStatusLine(503, "too many clients"));
+        close(fd);
+        continue;
+      }
+      ++active_;
+    }
+    std::thread([this, fd] {
+      Serve(fd);
+      close(fd);
+      std::lock_guard<std::mutex> lock(mu_);
+      if (--active_ == 0) idle_.notify_all();
+    }).detach();
+  }
+}
+
+void ControlServer::Serve(int fd) {
+  timeval snd{opts_.send_timeout_ms / 1000,
+              (opts_.send_timeout_ms % 1000) * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof(snd));
+  // Read the request against one deadline for all of it, so a client that
+  // dribbles bytes cannot hold a thread longer than read_timeout_ms.
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(opts_.read_timeout_ms);
+  std::string buf;
+  ReplyWriter out(fd);
+  ControlFraming framing = ControlFraming::kNeedMore;
+  for (;;) {
+    if (framing == ControlFraming::kConntrackd && buf.size() >= 4) break;
+    if (framing == ControlFraming::kNative &&
+        buf.find('\n') != std::string::npos) {
+      break;
+    }
+    if (buf.size() > kMaxRequestBytes) {
+      counters_.malformed++;
+      out.Write(NativeStatusLine(400, "request longer than 4096 bytes"));
+      return;
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    pollfd p{fd, POLLIN, 0};
+    if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) {
+      counters_.read_failed++;
+      if (framing == ControlFraming::kNative) {
+        out.Write(NativeStatusLine(408, "request timed out"));
+      }
+      return;
+    }
+    char chunk[1024];
+    // Until the framing is known, and for a conntrackd request, read no
+    // more than its 4 bytes; a native request is read in chunks.
+    size_t want =
+        framing == ControlFraming::kNative ? sizeof(chunk) : 4 - buf.size();
+    ssize_t n = recv(fd, chunk, want, 0);
+    if (n <= 0) {
+      counters_.read_failed++;
+      return;
+    }
+    buf.append(chunk, static_cast<size_t>(n));
+    if (framing == ControlFraming::kNeedMore) framing = DetectFraming(buf);
+  }
+  counters_.requests++;
+  if (framing == ControlFraming::kConntrackd) {
+    auto req = ParseConntrackdRequest(std::string_view(buf).substr(0, 4));
+    if (req) handler_->Handle(*req, &out);
+    return;
+  }
+  std::string line = buf.substr(0, buf.find('\n') + 1);
+  std::string error;
+  auto req = ParseNativeRequest(line, &error);
+  if (!req) {
+    counters_.malformed++;
+    out.Write(NativeStatusLine(400, error));
+    return;
+  }
+  if (req->version != kControlProtocolVersion) {
+    counters_.malformed++;
+    out.Write(NativeStatusLine(
+        505, "protocol version " + std::to_string(req->version) +
+                 " not supported, this daemon speaks " +
+                 std::to_string(kControlProtocolVersion)));
+    return;
+  }
+  handler_->Handle(*req, &out);
+}
+
+}  // namespace ctcollect

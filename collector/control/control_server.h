@@ -1,0 +1,92 @@
+// The daemon's control socket: a UNIX stream socket that speaks both
+// conntrackd's client protocol and ctcollect's own (see control_protocol.h).
+// It owns the socket file (stale files of a crashed daemon are replaced; a
+// live daemon's is refused), accepts clients on one thread and serves each
+// on its own thread, at most `max_clients` at a time. Every request is
+// bounded in size and in time; malformed requests get an error reply and
+// are counted, never crash the daemon.
+//
+// Thread safety: Start/Stop from the main thread; the handler is called on
+// client threads, concurrently.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "collector/control/control_protocol.h"
+
+namespace ctcollect {
+
+// Where a handler writes its reply. Write() returns false once the client
+// is gone (or stalled past the send timeout): stop producing then.
+class ReplyWriter {
+ public:
+  explicit ReplyWriter(int fd) : fd_(fd) {}
+  bool Write(std::string_view bytes);
+  bool ok() const { return ok_; }
+
+ private:
+  int fd_;
+  bool ok_ = true;
+};
+
+class ControlHandler {
+ public:
+  virtual ~ControlHandler() = default;
+  // Serves one well-formed request. For native requests the handler writes
+  // the status line itself (NativeStatusLine) followed by the body.
+  virtual void Handle(const ControlRequest& req, ReplyWriter* out) = 0;
+};
+
+struct ControlServerOptions {
+  std::string path = kDefaultControlSocket;
+  std::string group;  // owning group of the socket file; "" keeps ours
+  int max_clients = 16;
+  int read_timeout_ms = 2000;
+  int send_timeout_ms = 10000;
+};
+
+struct ControlCounters {
+  std::atomic<int64_t> requests{0};
+  std::atomic<int64_t> malformed{0};
+  std::atomic<int64_t> read_failed{0};
+  std::atomic<int64_t> unknown_request{0};
+  std::atomic<int64_t> rejected_busy{0};
+};
+
+class ControlServer {
+ public:
+  // Creates and binds the socket. Throws ConfigError when another daemon
+  // is live on the path or the group does not exist, std::system_error for
+  // other failures (start-up only).
+  ControlServer(const ControlServerOptions& opts, ControlHandler* handler);
+  ~ControlServer();
+  ControlServer(const ControlServer&) = delete;
+  ControlServer& operator=(const ControlServer&) = delete;
+
+  void Start();
+  void Stop();
+  const ControlCounters& counters() const { return counters_; }
+  ControlCounters& counters() { return counters_; }
+
+ private:
+  void AcceptLoop();
+  void Serve(int fd);
+
+  ControlServerOptions opts_;
+  ControlHandler* handler_;
+  int listen_fd_ = -1;
+  int wake_fd_ = -1;
+  std::thread accept_thread_;
+  ControlCounters counters_;
+  std::mutex mu_;
+  std::condition_variable idle_;
+  int active_ = 0;  // guarded by mu_
+};
+
+}  // namespace ctcollect

@@ -1,0 +1,118 @@
+#include "collector/watch/kernel_tables.h"
+
+#include <linux/netlink.h>
+
+#include <utility>
+
+#include "collector/base/log.h"
+#include "collector/conntrack/kernel_stats.h"
+#include "collector/netlink/netlink_request.h"
+
+namespace ctcollect {
+
+KernelTables::KernelTables(NetnsRef ns, std::string where,
+                           std::unique_ptr<NetlinkSocket> sock)
+    : ns_(std::move(ns)), where_(std::move(where)), sock_(std::move(sock)) {}
+
+std::shared_ptr<const PolicyQueryResult> KernelTables::RefreshPolicies() {
+  auto result = std::make_shared<PolicyQueryResult>();
+  {
+    MutexLock lock(&sock_mu_);
+    // Inside the namespace: the sysctl fallback reads its /proc/sys/net.
+    ScopedNetns in(*ns_);
+    *result = QueryTimeoutPolicies(sock_.get());
+  }
+  std::string errors;
+  for (const auto& e : result->errors)
+    errors += (errors.empty() ? "" : "; ") + e;
+  if (errors != last_policy_errors_) {
+    if (!errors.empty()) {
+      Log(LogLevel::kWarn, where_ + ": timeout policies: " + errors);
+    }
+    last_policy_errors_ = errors;
+  }
+  MutexLock lock(&mu_);
+  policies_ = result;
+  return result;
+}
+
+bool KernelTables::RefreshExpectations() {
+  alignas(nlmsghdr) uint8_t req[64];
+  std::vector<ExpMessage> dumped;
+  bool bad = false;
+  std::error_code ec;
+  {
+    MutexLock lock(&sock_mu_);
+    BuildExpDump(req, sock_->NextSeq());
+    ec = NetlinkRequest(sock_.get(), reinterpret_cast<nlmsghdr*>(req),
+                        [&](const nlmsghdr* nlh) {
+                          auto e = ParseExpMessage(nlh);
+                          if (e) dumped.push_back(*e);
+                          bad |= !e;
+                          return true;  // skip what is not ours
+                        });
+  }
+  if (ec) {
+    expectations_up_.store(false);
+    return !bad;
+  }
+  expectations_up_.store(true);
+  expectations_.ReplaceWith(dumped);
+  return !bad;
+}
+
+void KernelTables::RefreshUserspaceHelpers() {
+  auto helpers = std::make_shared<std::vector<UserspaceHelper>>();
+  std::error_code ec;
+  {
+    MutexLock lock(&sock_mu_);
+    ec = QueryUserspaceHelpers(sock_.get(), helpers.get());
+  }
+  std::string error = ec ? ec.message() : "";
+  if (error != last_cthelper_error_ && !error.empty()) {
+    Log(LogLevel::kNotice,
+        where_ +
+            ": user-space helpers (nfnetlink_cthelper) unavailable: " + error +
+            " (kernel without CONFIG_NF_CT_NETLINK_HELPER?); "
+            "ctcollect_source_up{source=\"cthelper\"} is 0");
+  }
+  last_cthelper_error_ = error;
+  MutexLock lock(&mu_);
+  userspace_helpers_ = std::move(helpers);
+  cthelper_error_ = error;
+}
+
+size_t KernelTables::KernelEntries() {
+  KernelStats ks;
+  MutexLock lock(&sock_mu_);
+  if (QueryKernelStats(sock_.get(), &ks)) return 0;
+  return ks.entries.value_or(0);
+}
+
+void KernelTables::FillSnapshot(NetnsSnapshot* out) const {
+  {
+    MutexLock lock(&mu_);
+    if (policies_) {
+      out->policies = policies_->policies;
+      out->policy_errors = policies_->errors;
+      out->policies_up = policies_->errors.empty();
+    }
+    if (userspace_helpers_) out->userspace_helpers = *userspace_helpers_;
+    out->cthelper_up = userspace_helpers_ != nullptr && cthelper_error_.empty();
+    out->cthelper_error = cthelper_error_;
+  }
+  out->expectations = expectations_.Read();
+  out->expectations_up = expectations_up_.load();
+  MutexLock lock(&sock_mu_);
+  out->kernel = KernelStats{};
+  out->kernel_stats_up = !QueryKernelStats(sock_.get(), &out->kernel);
+  alignas(nlmsghdr) uint8_t req[64];
+  BuildExpStatsCpuRequest(req, sock_->NextSeq());
+  out->exp_stats = ExpStats{};
+  out->exp_stats_up = !NetlinkRequest(
+      sock_.get(), reinterpret_cast<nlmsghdr*>(req), [&](const nlmsghdr* nlh) {
+        return ParseExpStatsMessage(nlh, &out->exp_stats);
+      });
+}
+
+}  // namespace ctcollect

@@ -1,0 +1,276 @@
+#include "exporters/web/http_server.h"
+
+#include <CivetServer.h>
+#include <prometheus/text_serializer.h>
+
+#include <cstring>
+#include <ctime>
+#include <sstream>
+#include <stdexcept>
+
+#include "collector/base/clock.h"
+#include "collector/config/options.h"
+#include "collector/flows/flow_filter.h"
+#include "exporters/formats/flow_stream.h"
+#include "exporters/formats/stats_json.h"
+#include "exporters/web/landing_page.h"
+#include "exporters/web/query_params.h"
+#include "exporters/web/tls_front.h"
+#include "exporters/web/web_config.h"
+
+namespace ctcollect {
+namespace {
+
+void Reply(mg_connection* conn, int status, const char* content_type,
+           const std::string& body) {
+  const char* reason = status == 200   ? "OK"
+                       : status == 400 ? "Bad Request"
+                       : status == 404 ? "Not Found"
+                       : status == 503 ? "Service Unavailable"
+                                       : "Error";
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\n\r\n",
+            status, reason, content_type, body.size());
+  mg_write(conn, body.data(), body.size());
+}
+
+class FnHandler : public CivetHandler {
+ public:
+  using Fn = std::function<void(mg_connection*)>;
+  explicit FnHandler(Fn fn) : fn_(std::move(fn)) {}
+  bool handleGet(CivetServer*, mg_connection* conn) override {
+    fn_(conn);
+    return true;
+  }
+
+ private:
+  Fn fn_;
+};
+
+}  // namespace
+
+struct HttpServer::Handlers {
+  std::unique_ptr<FnHandler> metrics, landing, healthy, ready, flows, stats;
+};
+
+namespace {
+
+// /api/v1/flows: the kernel's flows, filtered, streamed with chunked
+// encoding one flow at a time (bounded memory for any table size).
+void ServeFlows(mg_connection* c, const HttpOptions& opts) {
+  const mg_request_info* ri = mg_get_request_info(c);
+  std::string error;
+  auto params =
+      ParseQueryString(ri->query_string ? ri->query_string : "", &error);
+  std::optional<FlowFilter> filter;
+  std::optional<FlowFormat> format;
+  if (params) {
+    auto it = params->find("format");
+    format = ParseFlowFormat(it == params->end() ? "" : it->second);
+    if (!format || *format == FlowFormat::kConntrackd ||
+        *format == FlowFormat::kConntrackdXml) {
+      error = "bad format: json or xml";
+      format.reset();
+    } else {
+      filter = ParseFlowFilter(*params, &error,
+                               opts.classifier ? opts.classifier() : nullptr);
+    }
+  }
+  if (!params || !format || !filter) {
+    Reply(c, 400, "text/plain; charset=utf-8", error + "\n");
+    return;
+  }
+  const std::vector<NetnsRef> namespaces =
+      opts.namespaces ? opts.namespaces() : std::vector<NetnsRef>{};
+  if (filter->netns) {
+    bool known = false;
+    for (const NetnsRef& ns : namespaces)
+      known |= ns->label() == *filter->netns;
+    if (!known) {
+      Reply(c, 400, "text/plain; charset=utf-8",
+            "bad netns: not watched by this daemon\n");
+      return;
+    }
+  }
+  // The header is written here rather than by mg_send_http_ok, which
+  // formats a Date with gmtime() (not thread-safe: ThreadSanitizer found
+  // workers racing in it). HTTP/1.0 clients get the body unchunked, ended
+  // by the close.
+  const bool chunked = std::string(ri->http_version) != "1.0";
+  mg_printf(
+      c,
+      "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nCache-Control: "
+      "no-store\r\n%s\r\n",
+      *format == FlowFormat::kXml ? "application/xml; charset=utf-8"
+                                  : "application/json; charset=utf-8",
+      chunked ? "Transfer-Encoding: chunked\r\n" : "Connection: close\r\n");
+  StreamFlows(namespaces, *filter, *format, opts.daemon_start_unix,
+              [c, chunked](std::string_view b) {
+                if (!chunked) return mg_write(c, b.data(), b.size()) > 0;
+                return mg_send_chunk(c, b.data(),
+                                     static_cast<unsigned>(b.size())) > 0;
+              });
+  if (chunked) mg_send_chunk(c, "", 0);
+}
+
+}  // namespace
+
+// What every request must get past before a handler sees it.
+struct HttpServer::Gate {
+  std::unique_ptr<BasicAuth> auth;
+  std::unique_ptr<TlsFront> tls;  // TLS mode: only its relays may connect
+};
+
+namespace {
+
+// Every request passes here first: in TLS mode only the TLS front's own
+// connections get in (403 for anything else on the internal port); with
+// basic auth configured, one without valid credentials gets 401.
+int BeginRequest(mg_connection* conn) {
+  const auto* server =
+      static_cast<const CivetServer*>(mg_get_user_data(mg_get_context(conn)));
+  const auto* gate =
+      static_cast<const HttpServer::Gate*>(server->getUserContext());
+  if (gate == nullptr) return 0;
+  if (gate->tls != nullptr) {
+    const mg_request_info* ri = mg_get_request_info(conn);
+    if (std::string(ri->remote_addr) != "127.0.0.1" ||
+        !gate->tls->IsRelay(ri->remote_port)) {
+      mg_printf(conn,
+                "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
+                "Connection: close\r\n\r\n");
+      return 403;
+    }
+  }
+  if (!gate->auth->enabled()) return 0;
+  if (gate->auth->Check(mg_get_header(conn, "Authorization"))) return 0;
+  static const char kBody[] = "401 Unauthorized\n";
+  mg_printf(conn,
+            "HTTP/1.1 401 Unauthorized\r\n"
+            "WWW-Authenticate: Basic realm=\"ctcollectd\"\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+            sizeof(kBody) - 1, kBody);
+  return 401;
+}
+
+}  // namespace
+
+HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
+    : opts_(opts),
+      collectable_(source, opts.version, opts.sync_snapshot),
+      handlers_(std::make_unique<Handlers>()) {
+  CheckListenAddresses(opts_.listen);
+  WebConfig web;
+  if (!opts_.web_config_file.empty()) {
+    web = LoadWebConfig(opts_.web_config_file);
+  }
+  gate_ = std::make_unique<Gate>();
+  gate_->auth = std::make_unique<BasicAuth>(web.basic_auth_users);
+  std::string ports;
+  for (const auto& l : opts_.listen) {
+    if (!ports.empty()) ports += ",";
+    ports += l;
+  }
+  // TLS mode: civetweb serves an internal loopback port, the TLS front the
+  // public addresses.
+  if (web.tls) ports = "127.0.0.1:0";
+  std::vector<std::string> civet_opts = {
+      "listening_ports", ports, "num_threads", std::to_string(opts_.threads),
+      "request_timeout_ms", "5000", "enable_keep_alive", "yes",
+      "keep_alive_timeout_ms", "10000", "max_request_size", "16384",
+      // A burst of connections (or idle ones held open on purpose) queues
+      // in memory, bounded, instead of filling the kernel's backlog.
+      "listen_backlog", "1024", "connection_queue", "1024",
+      // Header and body leave in separate writes: without this, Nagle and
+      // the client's delayed ACK add 40 ms to every keep-alive scrape.
+      "tcp_nodelay", "1",
+      // A client that does not send its request promptly loses its
+      // worker after 5 s; scrapers send at once.
+  };
+  if (!web.headers.empty()) {
+    std::string lines;
+    for (const auto& [name, value] : web.headers) {
+      lines += (lines.empty() ? "" : "\r\n") + name + ": " + value;
+    }
+    civet_opts.insert(civet_opts.end(), {"additional_header", lines});
+  }
+  CivetCallbacks callbacks;  // its constructor zeroes every callback
+  callbacks.begin_request = BeginRequest;
+  try {
+    server_ =
+        std::make_unique<CivetServer>(civet_opts, &callbacks, gate_.get());
+  } catch (const CivetException& e) {
+    throw std::runtime_error("cannot listen on " + ports + ": " + e.what());
+  }
+  if (web.tls) {
+    gate_->tls = std::make_unique<TlsFront>(*web.tls, opts_.listen,
+                                            server_->getListeningPorts()[0]);
+  }
+
+  handlers_->metrics = std::make_unique<FnHandler>([this](mg_connection* c) {
+    std::ostringstream os;
+    prometheus::TextSerializer().Serialize(os, collectable_.Collect());
+    Reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", os.str());
+  });
+  handlers_->landing =
+      std::make_unique<FnHandler>([this, source](mg_connection* c) {
+        const mg_request_info* ri = mg_get_request_info(c);
+        if (std::string(ri->local_uri) != "/") {
+          Reply(c, 404, "text/plain; charset=utf-8", "404 page not found\n");
+          return;
+        }
+        Reply(c, 200, "text/html; charset=utf-8",
+              RenderLandingPage(source->TakeSnapshot(), opts_.telemetry_path,
+                                opts_.version));
+      });
+  handlers_->healthy = std::make_unique<FnHandler>([](mg_connection* c) {
+    Reply(c, 200, "text/plain; charset=utf-8", "Healthy\n");
+  });
+  handlers_->ready = std::make_unique<FnHandler>([source](mg_connection* c) {
+    if (source->Ready()) {
+      Reply(c, 200, "text/plain; charset=utf-8", "Ready\n");
+    } else {
+      Reply(c, 503, "text/plain; charset=utf-8",
+            "Not ready: the first table dump is still running\n");
+    }
+  });
+  handlers_->flows = std::make_unique<FnHandler>(
+      [this](mg_connection* c) { ServeFlows(c, opts_); });
+  handlers_->stats = std::make_unique<FnHandler>([source](mg_connection* c) {
+    Reply(c, 200, "application/json; charset=utf-8",
+          StatsJson(source->TakeSnapshot(), WallClockSeconds()));
+  });
+  server_->addHandler(opts_.telemetry_path, handlers_->metrics.get());
+  server_->addHandler("/api/v1/flows", handlers_->flows.get());
+  server_->addHandler("/api/v1/stats", handlers_->stats.get());
+  server_->addHandler("/-/healthy", handlers_->healthy.get());
+  server_->addHandler("/-/ready", handlers_->ready.get());
+  server_->addHandler("/", handlers_->landing.get());
+}
+
+void HttpServer::CheckListenAddresses(const std::vector<std::string>& listen) {
+  // Debian's civetweb is built without IPv6: say so as a configuration
+  // error instead of failing to bind with a vague message.
+  for (const auto& l : listen) {
+    if (!l.empty() && l.front() == '[' && mg_check_feature(8) == 0) {
+      throw ConfigError("--web.listen-address " + l +
+                        ": this build's civetweb has no IPv6 support; use an "
+                        "IPv4 address or :PORT");
+    }
+  }
+}
+
+HttpServer::~HttpServer() {
+  // server_ is destroyed first (it is declared after gate_): its workers
+  // stop before the gate they read goes away.
+  if (server_) server_->close();
+}
+
+std::vector<int> HttpServer::ports() const {
+  if (gate_->tls) return gate_->tls->ports();
+  return server_->getListeningPorts();
+}
+
+}  // namespace ctcollect
