@@ -15,8 +15,8 @@
 
 #include "collector/base/clock.h"
 #include "collector/conntrack/ct_message.h"
+#include "collector/conntrack/expectation.h"
 #include "collector/flows/counter_snapshot.h"
-#include "collector/netlink/netlink_request.h"
 #include "collector/netlink/nl_attr.h"
 #include "collector/watch/netns_sysctl.h"
 

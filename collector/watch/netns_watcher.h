@@ -24,10 +24,6 @@
 
 #include "collector/base/log.h"
 #include "collector/base/mutex.h"
-#include "collector/conntrack/expectation.h"
-#include "collector/conntrack/kernel_stats.h"
-#include "collector/conntrack/timeout_policy.h"
-#include "collector/conntrack/userspace_helper.h"
 #include "collector/flows/counter_shard.h"
 #include "collector/flows/flow_tracker.h"
 #include "collector/flows/snapshot.h"

@@ -1,13 +1,8 @@
 // The operator's flow classes (config file).
 #include "exporters/metrics/label_families.h"
-#include "exporters/metrics/metric_family.h"
 #include "exporters/metrics/metric_sources.h"
 
 namespace ctcollect {
-
-using prometheus::ClientMetric;
-using prometheus::MetricFamily;
-using prometheus::MetricType;
 
 void CollectClassMetrics(const Snapshot& s, MetricFamilies* out) {
   AddLabelFamilies(out, s, &NetnsSnapshot::classes, "class",

@@ -6,7 +6,6 @@
 
 namespace ctcollect {
 
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 

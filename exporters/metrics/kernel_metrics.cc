@@ -4,7 +4,6 @@
 
 namespace ctcollect {
 
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 

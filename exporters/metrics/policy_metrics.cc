@@ -5,7 +5,6 @@
 
 namespace ctcollect {
 
-using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
 
