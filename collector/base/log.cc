@@ -32,7 +32,7 @@ void Log(LogLevel l, std::string_view msg) {
 bool RateLimitedLog::Log(std::string_view msg) {
   std::string line;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto now = std::chrono::steady_clock::now();
     if (logged_once_ && now - last_ < interval_) {
       ++suppressed_;

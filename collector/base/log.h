@@ -6,10 +6,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "collector/base/mutex.h"
 
 namespace ctcollect {
 
@@ -41,10 +42,10 @@ class RateLimitedLog {
  private:
   LogLevel level_;
   std::chrono::seconds interval_;
-  std::mutex mu_;
-  std::chrono::steady_clock::time_point last_{};  // guarded by mu_
-  uint64_t suppressed_ = 0;                       // guarded by mu_
-  bool logged_once_ = false;                      // guarded by mu_
+  Mutex mu_;
+  std::chrono::steady_clock::time_point last_ GUARDED_BY(mu_) = {};
+  uint64_t suppressed_ GUARDED_BY(mu_) = 0;
+  bool logged_once_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace ctcollect

@@ -140,8 +140,8 @@ void ControlServer::Stop() {
   (void)w;
   accept_thread_.join();
   // Client threads finish within their send/read timeouts.
-  std::unique_lock<std::mutex> lock(mu_);
-  idle_.wait(lock, [this] { return active_ == 0; });
+  MutexLock lock(&mu_);
+  while (active_ != 0) idle_.Wait(&lock);
 }
 
 void ControlServer::AcceptLoop() {
@@ -157,7 +157,7 @@ void ControlServer::AcceptLoop() {
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (active_ >= opts_.max_clients) {
         counters_.rejected_busy++;
         ReplyWriter(fd).Write(NativeStatusLine(503, "too many clients"));
@@ -169,8 +169,8 @@ void ControlServer::AcceptLoop() {
     std::thread([this, fd] {
       Serve(fd);
       close(fd);
-      std::lock_guard<std::mutex> lock(mu_);
-      if (--active_ == 0) idle_.notify_all();
+      MutexLock lock(&mu_);
+      if (--active_ == 0) idle_.NotifyAll();
     }).detach();
   }
 }

@@ -11,13 +11,12 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
 
+#include "collector/base/mutex.h"
 #include "collector/control/control_protocol.h"
 
 namespace ctcollect {
@@ -84,9 +83,9 @@ class ControlServer {
   int wake_fd_ = -1;
   std::thread accept_thread_;
   ControlCounters counters_;
-  std::mutex mu_;
-  std::condition_variable idle_;
-  int active_ = 0;  // guarded by mu_
+  Mutex mu_;
+  CondVar idle_;
+  int active_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace ctcollect

@@ -38,10 +38,10 @@ DumpBatchReader::DumpBatchReader(std::unique_ptr<NetlinkSocket> sock)
 
 DumpBatchReader::~DumpBatchReader() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   Signal(stop_fd_);
   thread_.join();
   close(ready_fd_);
@@ -58,12 +58,12 @@ std::error_code DumpBatchReader::Start(uint32_t* seq) {
   nfg->nfgen_family = AF_UNSPEC;
   nfg->version = NFNETLINK_V0;
   nfg->res_id = 0;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   nlh->nlmsg_seq = seq_ = sock_->NextSeq();
   if (auto ec = sock_->Send(req, nlh->nlmsg_len)) return ec;
   *seq = seq_;
   running_ = true;
-  cv_.notify_all();
+  cv_.NotifyAll();
   return {};
 }
 
@@ -72,18 +72,18 @@ void DumpBatchReader::Take(std::vector<Batch>* out, size_t max) {
   ssize_t r = read(ready_fd_, &v, sizeof(v));
   (void)r;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     while (!queue_.empty() && max-- > 0) {
       out->push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
     if (!queue_.empty()) Signal(ready_fd_);  // more left: stay readable
   }
-  cv_.notify_all();  // room in the queue
+  cv_.NotifyAll();  // room in the queue
 }
 
 void DumpBatchReader::Recycle(std::vector<Batch>* used) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (auto& b : *used) {
     if (free_.size() >= kMaxQueued + 2) break;
     b.bytes.clear();
@@ -93,8 +93,8 @@ void DumpBatchReader::Recycle(std::vector<Batch>* used) {
 }
 
 void DumpBatchReader::Push(Batch b) {
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return stop_ || queue_.size() < kMaxQueued; });
+  MutexLock lock(&mu_);
+  while (!stop_ && queue_.size() >= kMaxQueued) cv_.Wait(&lock);
   if (stop_) return;
   queue_.push_back(std::move(b));
   Signal(ready_fd_);
@@ -104,8 +104,8 @@ void DumpBatchReader::Loop() {
   for (;;) {
     uint32_t this_dump;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stop_ || running_; });
+      MutexLock lock(&mu_);
+      while (!stop_ && !running_) cv_.Wait(&lock);
       if (stop_) return;
       this_dump = seq_;
     }
@@ -113,7 +113,7 @@ void DumpBatchReader::Loop() {
     while (!ended) {
       Batch b;
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         if (!free_.empty()) {
           b.bytes = std::move(free_.back());
           free_.pop_back();
@@ -123,12 +123,12 @@ void DumpBatchReader::Loop() {
       ended = Fill(&b);
       b.last = ended;
       Push(std::move(b));
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       if (stop_) return;
     }
     // The ingest thread may already have started the next dump once it
     // took the last batch: that one must not be marked finished.
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (seq_ == this_dump) running_ = false;
   }
 }
@@ -136,7 +136,7 @@ void DumpBatchReader::Loop() {
 bool DumpBatchReader::Fill(Batch* b) {
   uint32_t seq;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     seq = seq_;
   }
   // Read datagrams until the batch is full; hand over early only when the

@@ -14,16 +14,15 @@
 // thread is internal.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
 
+#include "collector/base/mutex.h"
 #include "collector/netlink/netlink_socket.h"
 
 namespace ctcollect {
@@ -67,13 +66,13 @@ class DumpBatchReader {
   int ready_fd_ = -1;
   int stop_fd_ = -1;
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  uint32_t seq_ = 0;         // guarded by mu_: the running dump's
-  bool running_ = false;     // guarded by mu_
-  bool stop_ = false;        // guarded by mu_
-  std::deque<Batch> queue_;  // guarded by mu_
-  std::vector<std::vector<uint8_t>> free_;  // guarded by mu_
+  Mutex mu_;
+  CondVar cv_;
+  uint32_t seq_ GUARDED_BY(mu_) = 0;  // the running dump's
+  bool running_ GUARDED_BY(mu_) = false;
+  bool stop_ GUARDED_BY(mu_) = false;
+  std::deque<Batch> queue_ GUARDED_BY(mu_);
+  std::vector<std::vector<uint8_t>> free_ GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -11,7 +11,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <ctime>
 #include <future>
 
@@ -297,7 +296,7 @@ void SyncPeer::RunOnLoop(std::function<void()> fn) {
   std::promise<void> done;
   auto fut = done.get_future();
   {
-    std::lock_guard<std::mutex> l(tasks_mu_);
+    MutexLock l(&tasks_mu_);
     tasks_.push_back([&] {
       fn();
       done.set_value();
@@ -313,7 +312,7 @@ void SyncPeer::RunPending() {
   (void)!read(wake_fd_, &v, sizeof(v));
   std::vector<std::function<void()>> tasks;
   {
-    std::lock_guard<std::mutex> l(tasks_mu_);
+    MutexLock l(&tasks_mu_);
     tasks.swap(tasks_);
   }
   for (auto& t : tasks) t();
@@ -395,12 +394,12 @@ void SyncPeer::Publish() {
   s.local_overruns = local_overruns_;
   s.bulk_sends = bulk_sends_;
   s.external_bytes = static_cast<int64_t>(ext_bytes);
-  std::lock_guard<std::mutex> l(snap_mu_);
+  MutexLock l(&snap_mu_);
   snapshot_ = std::move(s);
 }
 
 SyncSnapshot SyncPeer::Snapshot() const {
-  std::lock_guard<std::mutex> l(snap_mu_);
+  MutexLock l(&snap_mu_);
   return snapshot_;
 }
 

@@ -24,13 +24,13 @@
 #include <atomic>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "collector/base/log.h"
+#include "collector/base/mutex.h"
 #include "collector/netlink/netns.h"
 #include "collector/replication/sync_channel.h"
 #include "collector/replication/sync_commit.h"
@@ -114,10 +114,10 @@ class SyncPeer : public SyncChannelSink, public SyncSender {
   RateLimitedLog overrun_log_{LogLevel::kWarn, std::chrono::seconds(60)};
 
   int wake_fd_ = -1;
-  std::mutex tasks_mu_;
-  std::vector<std::function<void()>> tasks_;  // tasks_mu_
-  mutable std::mutex snap_mu_;
-  SyncSnapshot snapshot_;  // snap_mu_
+  Mutex tasks_mu_;
+  std::vector<std::function<void()>> tasks_ GUARDED_BY(tasks_mu_);
+  mutable Mutex snap_mu_;
+  SyncSnapshot snapshot_ GUARDED_BY(snap_mu_);
   int64_t last_publish_ms_ = 0;
   std::atomic<bool> running_{false};
   std::thread thread_;

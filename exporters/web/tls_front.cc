@@ -111,15 +111,15 @@ TlsFront::~TlsFront() {
   for (auto& t : acceptors_) t.join();
   for (int fd : listen_fds_) close(fd);
   {
-    std::unique_lock<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (int fd : client_fds_) shutdown(fd, SHUT_RDWR);
-    idle_.wait(lock, [this] { return workers_ == 0; });
+    while (workers_ != 0) idle_.Wait(&lock);
   }
   SSL_CTX_free(ctx_);
 }
 
 bool TlsFront::IsRelay(int port) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return relay_ports_.count(port) > 0;
 }
 
@@ -133,7 +133,7 @@ void TlsFront::AcceptLoop(int listen_fd) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (workers_ >= kMaxConnections) {
       busy.Log("HTTPS: more than " + std::to_string(kMaxConnections) +
                " connections at once; closing new ones");
@@ -169,7 +169,7 @@ void TlsFront::Serve(int client_fd) {
         getsockname(backend, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
       relay_port = ntohs(local.sin_port);
       {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(&mu_);
         relay_ports_.insert(relay_port);
       }
       if (connect(backend, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
@@ -207,12 +207,12 @@ void TlsFront::Serve(int client_fd) {
     close(backend);
   }
   if (ssl != nullptr) SSL_free(ssl);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (relay_port >= 0) relay_ports_.erase(relay_port);
   client_fds_.erase(client_fd);
   close(client_fd);
   --workers_;
-  idle_.notify_all();
+  idle_.NotifyAll();
 }
 
 }  // namespace ctcollect

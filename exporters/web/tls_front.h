@@ -14,14 +14,13 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "collector/base/mutex.h"
 #include "exporters/web/web_config.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
@@ -56,11 +55,11 @@ class TlsFront {
   std::vector<int> ports_;
   std::vector<std::thread> acceptors_;
   std::atomic<bool> stopping_{false};
-  mutable std::mutex mu_;
-  std::condition_variable idle_;
-  std::set<int> relay_ports_;  // mu_
-  std::set<int> client_fds_;   // mu_: open client connections
-  int workers_ = 0;            // mu_
+  mutable Mutex mu_;
+  CondVar idle_;
+  std::set<int> relay_ports_ GUARDED_BY(mu_);
+  std::set<int> client_fds_ GUARDED_BY(mu_);  // open client connections
+  int workers_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace ctcollect

@@ -215,7 +215,7 @@ bool BasicAuth::Check(const char* header) {
   if (it == users_.end()) return false;
   std::string key = user + '\0' + password;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& v : verified_) {
       if (ConstantTimeEqual(v, key)) return true;
     }
@@ -224,7 +224,7 @@ bool BasicAuth::Check(const char* header) {
   std::memset(data.get(), 0, sizeof(crypt_data));
   const char* out = crypt_r(password.c_str(), it->second.c_str(), data.get());
   if (out == nullptr || !ConstantTimeEqual(out, it->second)) return false;
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (verified_.size() >= 256) verified_.clear();
   verified_.insert(key);
   return true;

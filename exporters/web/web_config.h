@@ -21,11 +21,12 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "collector/base/mutex.h"
 
 namespace ctcollect {
 
@@ -59,8 +60,8 @@ class BasicAuth {
 
  private:
   std::map<std::string, std::string> users_;
-  std::mutex mu_;
-  std::set<std::string> verified_;  // "user\0password"; mu_
+  Mutex mu_;
+  std::set<std::string> verified_ GUARDED_BY(mu_);  // "user\0password"
 };
 
 // Decodes standard base64 (with padding); nullopt for anything else.
