@@ -4,6 +4,6 @@ namespace ctcollect {
 
 // The flow table is instantiated once here; other record types (the flow
 // class table) instantiate where they are used.
-template class OpenTable<FlowRecord>;
+template class OpenTable<FlowRecord, IdTagTraits<FlowRecord>>;
 
 }  // namespace ctcollect

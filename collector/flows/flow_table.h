@@ -2,10 +2,10 @@
 // record. It exists so that an UPDATE or DESTROY event can move a flow out of
 // the bucket it was counted in without a dump.
 //
-// Open addressing with linear probing and backward-shift deletion (no
-// tombstones), load factor kept between 1/4 and 3/4, so memory per flow stays
-// between 21 and 64 bytes and is usually ~32. Lookups never allocate; an
-// insert allocates only when the table doubles.
+// An OpenTable (base/open_table.h) with the load factor kept between 1/4
+// and 3/4, so memory per flow stays between 21 and 64 bytes and is usually
+// ~32. Lookups never allocate; an insert allocates only when the table
+// doubles.
 //
 // Thread safety: not thread-safe. Owned and used by one ingest thread;
 // others read only the figures it publishes (see FlowTracker).
@@ -13,8 +13,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
+
+#include "collector/base/open_table.h"
 
 namespace ctcollect {
 
@@ -57,192 +57,52 @@ struct FlowRecord {
 };
 static_assert(sizeof(FlowRecord) == 16, "FlowRecord must stay compact");
 
-// Open-addressing table of fixed-size records keyed by (id, tag). `Record`
-// is trivially copyable, has `uint32_t id`, `uint16_t tag`, `uint8_t meta`
-// whose bit Record::kUsed marks a used slot, and is all zeros when free.
-template <typename Record>
-class OpenTable {
- public:
-  OpenTable() { Rehash(kMinCapacity); }
-  OpenTable(const OpenTable&) = delete;
-  OpenTable& operator=(const OpenTable&) = delete;
-
-  // The record for `id`, or nullptr. Stays valid until the next Insert/Erase.
-  Record* Find(uint32_t id, uint16_t tag = 0);
-
-  // The record for `id`, inserting a zeroed used record if absent
-  // (`*inserted` says which). Stays valid until the next Insert/Erase.
-  Record* Insert(uint32_t id, uint16_t tag, bool* inserted);
-  Record* Insert(uint32_t id, bool* inserted) {
-    return Insert(id, 0, inserted);
-  }
-
-  // Grows the table so that `n` records fit without a rehash (a dump knows
-  // the kernel's count before it starts).
-  void Reserve(size_t n);
-
-  // Hints the CPU to load the slot `id` hashes to: a dump parses a batch of
-  // messages, prefetches all their slots, then applies them, so the cache
-  // misses of a large table overlap instead of adding up.
-  void Prefetch(uint32_t id) const { __builtin_prefetch(&slots_[Slot(id)]); }
-
-  // Removes the record `r` points to (from Find/Insert or iteration).
-  void Erase(Record* r);
-
-  // Removes every record for which pred(record) is true; calls the predicate
-  // once per record. May shrink the table.
-  template <typename Pred>
-  size_t EraseIf(Pred pred);
-
-  // Removes every record and returns to the minimum size.
-  void Clear() {
-    slots_.reset();
-    size_ = 0;
-    Rehash(kMinCapacity);
-  }
-
-  size_t size() const { return size_; }
-  size_t capacity() const { return mask_ + 1; }
-  size_t bytes() const { return capacity() * sizeof(Record); }
-
- private:
-  static constexpr size_t kMinCapacity = 1024;
-  static constexpr int kMinShift = 10;  // log2(kMinCapacity)
-  static bool Used(const Record& r) { return r.meta & Record::kUsed; }
-
-  size_t Slot(uint32_t id) const {
-    // Conntrack ids are already hashes in current kernels, but older
-    // kernels hand out pointer-derived or sequential ids: Fibonacci hashing
-    // spreads either over the table.
-    return static_cast<size_t>(
-        (static_cast<uint64_t>(id) * 0x9E3779B97F4A7C15ull) >> (64 - shift_));
-  }
-  void Rehash(size_t new_capacity);
-  void MaybeShrink();
-
-  struct Free {
-    void operator()(Record* p) const { std::free(p); }
-  };
-  using Slots = std::unique_ptr<Record[], Free>;
-  Slots slots_;
-  size_t mask_ = 0;
-  size_t size_ = 0;
-  int shift_ = 0;
+// The key of the flow table and of the flow tracker's extra labels:
+// conntrack id and tuple tag.
+struct FlowId {
+  uint32_t id;
+  uint16_t tag;
 };
 
-using FlowTable = OpenTable<FlowRecord>;
-
+// OpenTable's traits for records keyed by (id, tag): `Record` has
+// `uint32_t id`, `uint16_t tag` and `uint8_t meta`, whose bit Record::kUsed
+// marks a used slot.
 template <typename Record>
-Record* OpenTable<Record>::Find(uint32_t id, uint16_t tag) {
-  for (size_t i = Slot(id);; i = (i + 1) & mask_) {
-    Record& r = slots_[i];
-    if (!Used(r)) return nullptr;
-    if (r.id == id && r.tag == tag) return &r;
+struct IdTagTraits {
+  using Key = FlowId;
+  static constexpr size_t kMaxLoadPercent = 75;
+  static uint64_t Hash(const Key& k) { return k.id; }
+  static uint64_t Hash(const Record& r) { return r.id; }
+  static bool Used(const Record& r) { return r.meta & Record::kUsed; }
+  static bool Matches(const Record& r, const Key& k) {
+    return r.id == k.id && r.tag == k.tag;
   }
-}
-
-template <typename Record>
-Record* OpenTable<Record>::Insert(uint32_t id, uint16_t tag, bool* inserted) {
-  if ((size_ + 1) * 4 > capacity() * 3) Rehash(capacity() * 2);
-  for (size_t i = Slot(id);; i = (i + 1) & mask_) {
-    Record& r = slots_[i];
-    if (!Used(r)) {
-      r = Record{};
-      r.id = id;
-      r.tag = tag;
-      r.meta = Record::kUsed;
-      ++size_;
-      *inserted = true;
-      return &r;
-    }
-    if (r.id == id && r.tag == tag) {
-      *inserted = false;
-      return &r;
-    }
+  static void Claim(Record* r, const Key& k, uint64_t /*hash*/) {
+    r->id = k.id;
+    r->tag = k.tag;
+    r->meta = Record::kUsed;
   }
-}
+};
 
+// A table of records keyed by (id, tag), with the lookups spelled as the
+// tracker uses them.
 template <typename Record>
-void OpenTable<Record>::Reserve(size_t n) {
-  size_t cap = capacity();
-  while (n * 4 > cap * 3) cap *= 2;
-  if (cap != capacity()) Rehash(cap);
-}
+class IdTable : public OpenTable<Record, IdTagTraits<Record>> {
+  using Base = OpenTable<Record, IdTagTraits<Record>>;
 
-template <typename Record>
-void OpenTable<Record>::Erase(Record* r) {
-  size_t hole = static_cast<size_t>(r - slots_.get());
-  slots_[hole].meta = 0;
-  --size_;
-  // Backward-shift: pull later records of the cluster into the hole when
-  // their home slot is not between the hole and their current position.
-  for (size_t i = (hole + 1) & mask_;; i = (i + 1) & mask_) {
-    Record& cur = slots_[i];
-    if (!Used(cur)) return;
-    size_t home = Slot(cur.id);
-    bool movable =
-        (i > hole) ? (home <= hole || home > i) : (home <= hole && home > i);
-    if (movable) {
-      slots_[hole] = cur;
-      cur.meta = 0;
-      hole = i;
-    }
+ public:
+  Record* Find(uint32_t id, uint16_t tag = 0) { return Base::Find({id, tag}); }
+  Record* Insert(uint32_t id, uint16_t tag, bool* inserted) {
+    return Base::Insert({id, tag}, inserted);
   }
-}
-
-template <typename Record>
-void OpenTable<Record>::MaybeShrink() {
-  // Shrink below 1/8 load to at most 1/4 load: far enough from the grow
-  // threshold that a table hovering around one size does not thrash.
-  size_t cap = capacity();
-  while (cap > kMinCapacity && size_ * 8 < cap) cap /= 2;
-  if (cap != capacity()) Rehash(cap);
-}
-
-template <typename Record>
-void OpenTable<Record>::Rehash(size_t new_capacity) {
-  Slots old = std::move(slots_);
-  size_t old_cap = old ? mask_ + 1 : 0;
-  // calloc: large tables come straight from mmap, already zero, so growing
-  // does not first write the whole new array (a stall of tens of ms at 1M
-  // flows on the thread that reads events).
-  slots_.reset(static_cast<Record*>(std::calloc(new_capacity, sizeof(Record))));
-  if (!slots_) std::abort();  // as operator new would throw
-  mask_ = new_capacity - 1;
-  shift_ = kMinShift;
-  while ((size_t{1} << shift_) < new_capacity) ++shift_;
-  for (size_t i = 0; i < old_cap; ++i) {
-    if (!Used(old[i])) continue;
-    for (size_t j = Slot(old[i].id);; j = (j + 1) & mask_) {
-      if (!Used(slots_[j])) {
-        slots_[j] = old[i];
-        break;
-      }
-    }
+  Record* Insert(uint32_t id, bool* inserted) {
+    return Base::Insert({id, 0}, inserted);
   }
-}
+  void Prefetch(uint32_t id) const { Base::Prefetch({id, 0}); }
+};
 
-template <typename Record>
-template <typename Pred>
-size_t OpenTable<Record>::EraseIf(Pred pred) {
-  // Backward-shift deletion only moves records towards the hole, so records
-  // not yet visited stay ahead of `i`; a record of a cluster that wraps past
-  // the end may be visited twice, so `pred` must be idempotent for records
-  // it keeps.
-  size_t erased = 0;
-  for (size_t i = 0; i <= mask_;) {
-    Record& r = slots_[i];
-    if (Used(r) && pred(r)) {
-      Erase(&r);  // shifts a later record into slot i: look at i again
-      ++erased;
-      continue;
-    }
-    ++i;
-  }
-  MaybeShrink();
-  return erased;
-}
+using FlowTable = IdTable<FlowRecord>;
 
-extern template class OpenTable<FlowRecord>;
+extern template class OpenTable<FlowRecord, IdTagTraits<FlowRecord>>;
 
 }  // namespace ctcollect

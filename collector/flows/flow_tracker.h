@@ -117,7 +117,7 @@ class FlowTracker {
 
   CounterShard* counters_;
   FlowTable table_;
-  OpenTable<ExtraRecord> extras_;
+  IdTable<ExtraRecord> extras_;
   std::shared_ptr<const FlowClassifier> classifier_;     // null: no classes
   std::vector<CounterShard::LabelBlock*> class_blocks_;  // by class index
   PolicyAttributor attributor_;
