@@ -13,11 +13,14 @@
 //   static uint64_t Hash(const Record&);  so ids may be passed as they are);
 //                                      both must agree for a record's key
 //   static bool Used(const Record&);   a zeroed record is free
-//   static bool Matches(const Record&, const Key&);
+//   static bool Matches(const Record&, const Key&, uint64_t hash);  `hash`
+//                                      is the key's, to compare first
 //   static void Claim(Record*, const Key&, uint64_t hash);  fills in the key
 //                                      of a zeroed record and marks it used
+//   static void Release(Record*);      marks it free (Used false); the rest
+//                                      of a free record is never read
 //   static constexpr size_t kMaxLoadPercent;  grows past this load
-// `Record` is trivially copyable and all zeros when free.
+// `Record` is trivially copyable, and free when all zeros.
 //
 // Thread safety: not thread-safe; one owner thread.
 #pragma once
@@ -122,10 +125,11 @@ class OpenTable {
 
 template <typename Record, typename Traits>
 Record* OpenTable<Record, Traits>::FindIn(const Key& key) const {
-  for (size_t i = Slot(Traits::Hash(key));; i = (i + 1) & mask_) {
+  const uint64_t hash = Traits::Hash(key);
+  for (size_t i = Slot(hash);; i = (i + 1) & mask_) {
     Record& r = slots_[i];
     if (!Traits::Used(r)) return nullptr;
-    if (Traits::Matches(r, key)) return &r;
+    if (Traits::Matches(r, key, hash)) return &r;
   }
 }
 
@@ -142,7 +146,7 @@ Record* OpenTable<Record, Traits>::Insert(const Key& key, bool* inserted) {
       *inserted = true;
       return &r;
     }
-    if (Traits::Matches(r, key)) {
+    if (Traits::Matches(r, key, hash)) {
       *inserted = false;
       return &r;
     }
@@ -159,7 +163,7 @@ void OpenTable<Record, Traits>::Reserve(size_t n) {
 template <typename Record, typename Traits>
 void OpenTable<Record, Traits>::Erase(Record* r) {
   size_t hole = static_cast<size_t>(r - slots_.get());
-  slots_[hole] = Record{};
+  Traits::Release(&slots_[hole]);
   --size_;
   // Backward-shift: pull later records of the cluster into the hole when
   // their home slot is not between the hole and their current position.
@@ -171,7 +175,7 @@ void OpenTable<Record, Traits>::Erase(Record* r) {
         (i > hole) ? (home <= hole || home > i) : (home <= hole && home > i);
     if (movable) {
       slots_[hole] = cur;
-      cur = Record{};
+      Traits::Release(&cur);
       hole = i;
     }
   }

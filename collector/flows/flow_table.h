@@ -74,7 +74,7 @@ struct IdTagTraits {
   static uint64_t Hash(const Key& k) { return k.id; }
   static uint64_t Hash(const Record& r) { return r.id; }
   static bool Used(const Record& r) { return r.meta & Record::kUsed; }
-  static bool Matches(const Record& r, const Key& k) {
+  static bool Matches(const Record& r, const Key& k, uint64_t /*hash*/) {
     return r.id == k.id && r.tag == k.tag;
   }
   static void Claim(Record* r, const Key& k, uint64_t /*hash*/) {
@@ -82,6 +82,7 @@ struct IdTagTraits {
     r->tag = k.tag;
     r->meta = Record::kUsed;
   }
+  static void Release(Record* r) { r->meta = 0; }
 };
 
 // A table of records keyed by (id, tag), with the lookups spelled as the

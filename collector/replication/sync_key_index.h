@@ -62,13 +62,14 @@ class SyncKeyIndex {
     }
     static uint64_t Hash(const Slot& s) { return s.hash; }
     static bool Used(const Slot& s) { return s.hash != 0; }
-    static bool Matches(const Slot& s, const SyncFlowKey& key) {
-      return s.key == key;
+    static bool Matches(const Slot& s, const SyncFlowKey& key, uint64_t hash) {
+      return s.hash == hash && s.key == key;
     }
     static void Claim(Slot* s, const SyncFlowKey& key, uint64_t hash) {
       s->key = key;
       s->hash = hash;
     }
+    static void Release(Slot* s) { s->hash = 0; }
   };
 
   OpenTable<Slot, Traits> table_;
