@@ -15,6 +15,8 @@ inject=$build/tools/ctinject/ctinject
 mindump=$build/tests/bench/mnl_min_dump
 minev=$build/tests/bench/mnl_min_consumer
 
+# shellcheck source=tests/bench/stamp.sh
+. "$root/tests/bench/stamp.sh"
 die() { echo "$bench: $*" >&2; exit 1; }
 log() { echo "$bench: $*" >&2; }
 

@@ -189,7 +189,7 @@ cpu_ce=$(per_m "$(med "${c_ce[@]}")") cpu_min=$(per_m "$(med "${c_min[@]}")")
 dct=$(med "${d_ct[@]}") dcd=$(med "${d_cd[@]}") dcl=$(med "${d_cl[@]}") dmin=$(med "${d_min[@]}")
 rct=$(med "${r_ct[@]}") rcd=$(med "${r_cd[@]}")
 {
-  echo "### Side by side ($(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), $(nproc) CPUs, build $(basename "$build"), $rounds rounds alternating, medians, $flows flows)"
+  echo "### Side by side ($(bench_stamp), $rounds rounds alternating, medians, $flows flows)"
   echo
   echo "| figure | ctcollectd | conntrackd stats | conntrack -E | minimal libmnl | ctcollectd / minimal | ctcollectd / conntrackd |"
   echo "|---|---|---|---|---|---|---|"

@@ -164,7 +164,7 @@ list() { local IFS=' '; echo "$*"; }
 fmtlist() { local n=$1 v o=(); shift; for v in "$@"; do o+=("$(fmt "$n" "$v")"); done; list "${o[@]}"; }
 ovr_total=$(($(list "${dovr[@]}" | tr ' ' '+')))
 {
-  echo "### ctcollectd core benchmark ($(date -u +%Y-%m-%dT%H:%MZ), $(uname -r), $(nproc) CPUs, build $(basename "$build"), $rounds rounds, medians)"
+  echo "### ctcollectd core benchmark ($(bench_stamp), $rounds rounds, medians)"
   echo
   echo "| figure | ctcollectd | reference | ratio |"
   echo "|---|---|---|---|"

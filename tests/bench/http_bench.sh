@@ -26,6 +26,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$root/build/release}
 daemon=$build/daemon/ctcollectd
 inject=$build/tools/ctinject/ctinject
+# shellcheck source=tests/bench/stamp.sh
+. "$root/tests/bench/stamp.sh"
 die() { echo "http_bench: $*" >&2; exit 1; }
 log() { echo "http_bench: $*" >&2; }
 [ "$(id -u)" -eq 0 ] || die "needs root"
@@ -139,6 +141,8 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(
 mj=$(median "${json[@]}"); mx=$(median "${xml[@]}"); me=$(median "${extra[@]}")
 max_extra=$(printf '%s\n' "${extra[@]}" | sort -g | tail -1)
 {
+  echo "### Exporter benchmark ($(bench_stamp), $rounds rounds, $flows flows)"
+  echo
   echo "| measure | value |"
   echo "|---|---|"
   echo "| /metrics median / p99 at $small flows | $m_small ms / $p99_small ms (server $srv_small ms, $bytes_small bytes) |"

@@ -28,6 +28,8 @@ daemon=$build/daemon/ctcollectd
 client=$build/client/ctcollect
 inject=$build/tools/ctinject/ctinject
 
+# shellcheck source=tests/bench/stamp.sh
+. "$root/tests/bench/stamp.sh"
 die() { echo "sync_bench: $*" >&2; exit 1; }
 log() { echo "sync_bench: $*" >&2; }
 
@@ -199,6 +201,8 @@ mt_ctc=$(printf '%s\n' "${ctc_t[@]}" | median)
 mc_ct=$(printf '%s\n' "${ct_cpu[@]}" | median)
 mc_ctc=$(printf '%s\n' "${ctc_cpu[@]}" | median)
 {
+  echo "### Replication bulk send ($(bench_stamp), $rounds rounds, $flows flows)"
+  echo
   echo "| bulk send of $flows flows, FT-FW over UDP on a veth, to ctcollectd | conntrackd 1.4.7 \`-B\` | ctcollectd \`ctcollect -B\` | ratio |"
   echo "|---|---|---|---|"
   echo "| time until the receiver holds every flow (median of $rounds) | $mt_ct s | $mt_ctc s | $(fmt 2 "$(calc "$mt_ctc / $mt_ct")")x |"
