@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit tests, fuzz
 # corpus replays and the integration tests against the real kernel (they
-# make their own network namespaces; without root they skip and say why),
+# make their own network namespaces; without root they skip and say why,
+# and with CI=true in the environment they fail and say why instead),
 # first in the dev build, then again under AddressSanitizer and
 # UndefinedBehaviorSanitizer (the asan preset). In between, clang checks the
 # lock annotations (-Wthread-safety, the threadsafety preset; compile only).

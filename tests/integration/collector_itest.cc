@@ -213,17 +213,51 @@ namespace {
 TEST(Collector, MetricsPassPromtoolCheck) {
   REQUIRE_PRIVILEGE();
   if (Shell("command -v promtool").exit_code != 0) {
-    GTEST_SKIP() << "needs promtool (Debian package prometheus)";
+    SKIP_UNLESS_CI("needs promtool (Debian package prometheus)");
   }
   TestNetns ns;
   ASSERT_TRUE(ns.ok());
   Inject(ns, "create --count 5 --proto tcp --state SYN_SENT");
   Daemon d({"--netns=" + ns.name(), "--conntrack.enable-accounting"});
   ASSERT_TRUE(d.ready()) << d.log();
-  // Flows that end after the daemon started fill the accounting families.
+  // Flows that end after the daemon started fill the accounting families:
+  // 5 udp/ipv6 and 3 tcp/ipv4, each alive from before t1 to after t2 and
+  // within [t0, t3], so each lifetime (the kernel's start and stop
+  // timestamps) lies between t2 - t1 and t3 - t0.
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point t0 = Clock::now();
   Inject(ns, "create --count 5 --proto udp --family ipv6");
+  Inject(ns, "create --count 3 --proto tcp --offset 1000");
+  const Clock::time_point t1 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  const Clock::time_point t2 = Clock::now();
   Inject(ns, "delete --count 5 --proto udp --family ipv6");
-  ns.Run("conntrack -D -p tcp >/dev/null 2>&1");
+  Inject(ns, "delete --count 3 --proto tcp --offset 1000");
+  const Clock::time_point t3 = Clock::now();
+  const double shortest = std::chrono::duration<double>(t2 - t1).count();
+  const double longest = std::chrono::duration<double>(t3 - t0).count();
+  struct Ended {
+    const char* family;
+    const char* protocol;
+    int flows;
+  };
+  for (const Ended& e : {Ended{"ipv6", "udp", 5}, Ended{"ipv4", "tcp", 3}}) {
+    const Labels match = {
+        {"netns", ns.name()}, {"family", e.family}, {"protocol", e.protocol}};
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          return SumSeries(d.Metrics(), "conntrack_flow_duration_seconds_count",
+                           match) == e.flows;
+        },
+        5))
+        << e.family << "/" << e.protocol << ": "
+        << SumSeries(d.Metrics(), "conntrack_flow_duration_seconds_count",
+                     match);
+    const double sum = SumSeries(
+        d.Metrics(), "conntrack_flow_duration_seconds_sum", match);
+    EXPECT_GE(sum, e.flows * shortest) << e.family << "/" << e.protocol;
+    EXPECT_LE(sum, e.flows * longest) << e.family << "/" << e.protocol;
+  }
   std::string text = d.Get("/metrics");
   ASSERT_NE(text.find("conntrack_flow_duration_seconds_bucket"),
             std::string::npos);

@@ -41,7 +41,7 @@ double PolicyEntries(const std::map<std::string, double>& m,
 TEST(PolicyAttribution, RealFlowsAreAttributedToThePolicyTheyRunUnder) {
   REQUIRE_PRIVILEGE();
   if (Shell("command -v nfct && command -v iptables").exit_code != 0) {
-    GTEST_SKIP() << "nfct or iptables missing";
+    SKIP_UNLESS_CI("nfct or iptables missing");
   }
   TestNetns ns;
   ASSERT_TRUE(ns.ok());
@@ -128,7 +128,7 @@ namespace {
 // is far below the default, and its printed commands work.
 TEST(TimeoutAdvice, ProposalCoversTheWorkloadAndApplies) {
   REQUIRE_PRIVILEGE();
-  if (Shell("command -v nfct").exit_code != 0) GTEST_SKIP() << "no nfct";
+  if (Shell("command -v nfct").exit_code != 0) SKIP_UNLESS_CI("no nfct");
   TestNetns ns;
   ASSERT_TRUE(ns.ok());
   Daemon d({"--netns=" + ns.name(), "--resync-interval=1h"});

@@ -74,7 +74,7 @@ std::map<std::string, double> Exported(const Daemon& d,
 
 TEST(TimeoutPolicies, ExportedAsTheKernelsToolsPrintThem) {
   REQUIRE_PRIVILEGE();
-  if (Shell("command -v nfct").exit_code != 0) GTEST_SKIP() << "no nfct";
+  if (Shell("command -v nfct").exit_code != 0) SKIP_UNLESS_CI("no nfct");
   TestNetns ns;
   ASSERT_TRUE(ns.ok());
   ASSERT_EQ(ns.Run("nfct timeout add web inet tcp established 100 "

@@ -131,7 +131,7 @@ TEST(Service, NotifiesReadyAfterTheFirstDumpPingsTheWatchdogReloadsAndStops) {
 TEST(Service, WorksAsAnUnprivilegedUserWithOnlyCapNetAdmin) {
   REQUIRE_PRIVILEGE();
   if (Shell("command -v setpriv && getent passwd nobody").exit_code != 0) {
-    GTEST_SKIP() << "setpriv or the user nobody is missing";
+    SKIP_UNLESS_CI("setpriv or the user nobody is missing");
   }
   TestNetns ns;
   ASSERT_TRUE(ns.ok());
@@ -179,7 +179,7 @@ TEST(Service, WorksAsAnUnprivilegedUserWithOnlyCapNetAdmin) {
 
 TEST(Service, UnitIsHardenedAsSystemdRatesIt) {
   if (Shell("command -v systemd-analyze").exit_code != 0) {
-    GTEST_SKIP() << "systemd-analyze is missing";
+    SKIP_UNLESS_CI("systemd-analyze is missing");
   }
   CommandResult r = Shell(
       "systemd-analyze security --offline=true --no-pager "

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/integration/daemon.h"
+#include "tests/integration/prom_text.h"
 #include "tests/integration/sync_pair.h"
 #include "tests/integration/test_netns.h"
 
@@ -609,8 +610,20 @@ TEST(SyncCommit, CommitPutsTheExternalCacheIntoTheKernel) {
   ConntrackdPeer a(pair.a(), ConntrackdPeer::ForSide(pair, 'a', Mode::kFtfw,
                                                      Transport::kUdp));
   ASSERT_TRUE(a.ready()) << a.error() << a.log();
-  // Ask for a's table (RESYNC) rather than have a push it.
-  EXPECT_NE(d->Client("-n").find(""), std::string::npos);
+  // Ask for a's table (RESYNC) rather than have a push it: -n succeeds and
+  // one more RESYNC request goes out on the link.
+  auto resyncs_sent = [&] {
+    return SumSeries(d->Metrics(), "ctcollect_peer_messages_total",
+                     {{"direction", "sent"}, {"type", "resync"}});
+  };
+  const double sent_before = resyncs_sent();
+  int n_exit = -1;
+  const std::string n_out = d->Client("-n", &n_exit);
+  ASSERT_EQ(n_exit, 0) << n_out;
+  EXPECT_TRUE(WaitUntil([&] { return resyncs_sent() == sent_before + 1; },
+                        kConverge))
+      << "resync requests sent: " << sent_before << " then "
+      << resyncs_sent();
   ASSERT_TRUE(WaitUntil(
       [&] {
         return TestFlows(Normalized(d->Client("-e"))).size() ==

@@ -326,16 +326,6 @@ CommandResult InjectFlow(const TestNetns& ns,
   return ns.Run("conntrack -I " + conntrack_args);
 }
 
-bool WaitUntil(const std::function<bool()>& probe, double seconds) {
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(static_cast<int>(seconds * 1000));
-  while (!probe()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
-
 std::vector<std::string> LinesWith(const std::string& text,
                                    const std::vector<std::string>& needles) {
   std::vector<std::string> found;

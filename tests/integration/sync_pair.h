@@ -184,10 +184,6 @@ class ConntrackdPeer {
 CommandResult InjectFlow(const TestNetns& ns,
                          const std::string& conntrack_args);
 
-// Calls `probe` every 50 ms until it returns true (then true) or `seconds`
-// have passed (then false; probe ran at least once).
-bool WaitUntil(const std::function<bool()>& probe, double seconds);
-
 // The lines of `text` that contain every one of `needles`.
 std::vector<std::string> LinesWith(const std::string& text,
                                    const std::vector<std::string>& needles);

@@ -8,11 +8,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <string_view>
+#include <thread>
 
 namespace ctcollect::itest {
 namespace {
@@ -132,11 +136,26 @@ void DeleteStaleNamespaces() {
 CommandResult Shell(const std::string& cmd) { return RunShell(cmd, false); }
 CommandResult ShellSplit(const std::string& cmd) { return RunShell(cmd, true); }
 
+bool InCi() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string_view(ci) == "true";
+}
+
 std::string MissingPrivilege() {
   static std::once_flag once;
   static std::string why;
   std::call_once(once, [] { why = CheckPrivilege(); });
   return why;
+}
+
+bool WaitUntil(const std::function<bool()>& probe, double seconds) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  while (!probe()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
 }
 
 std::string ShellQuote(const std::string& s) {

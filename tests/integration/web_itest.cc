@@ -82,7 +82,7 @@ bool WaitTlsReady(const Pki& pki, int port, const std::string& auth) {
 TEST(WebConfig, TlsAndBasicAuthWithCurlAndPrometheus) {
   REQUIRE_PRIVILEGE();
   if (Shell("command -v openssl && command -v curl").exit_code != 0) {
-    GTEST_SKIP() << "openssl or curl missing";
+    SKIP_UNLESS_CI("openssl or curl missing");
   }
   Pki pki;
   ASSERT_TRUE(pki.ok()) << pki.error();
@@ -142,7 +142,7 @@ TEST(WebConfig, TlsAndBasicAuthWithCurlAndPrometheus) {
 TEST(WebConfig, ClientCertificatesWhenRequired) {
   REQUIRE_PRIVILEGE();
   if (Shell("command -v openssl && command -v curl").exit_code != 0) {
-    GTEST_SKIP() << "openssl or curl missing";
+    SKIP_UNLESS_CI("openssl or curl missing");
   }
   Pki pki;
   ASSERT_TRUE(pki.ok()) << pki.error();

@@ -3,13 +3,17 @@
 # machine, run, and purged: the files are where they belong, the
 # dependencies are computed, the daemon starts from its installed config,
 # the unit verifies, and nothing is left after a purge. Needs root and
-# dpkg; exits 77 (skipped) without them.
+# dpkg; exits 77 (skipped) without them, or 1 (failed) when CI=true: a CI
+# run must not turn green by skipping.
 # Usage: deb_test.sh BUILD_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
-[ "$(id -u)" -eq 0 ] || { echo "skip: needs root"; exit 77; }
-command -v dpkg >/dev/null && command -v cpack >/dev/null ||
-  { echo "skip: no dpkg/cpack"; exit 77; }
+skip() {
+  if [ "${CI:-}" = true ]; then echo "FAIL: CI=true and this test cannot run: $*" >&2; exit 1; fi
+  echo "skip: $*"; exit 77
+}
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+command -v dpkg >/dev/null && command -v cpack >/dev/null || skip "no dpkg/cpack"
 work=$(mktemp -d /tmp/ctcollect-deb.XXXXXX)
 pid=
 cleanup() {
