@@ -11,7 +11,9 @@
 
 #include <cerrno>
 #include <chrono>
+#include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "collector/base/config_error.h"
 #include "collector/base/log.h"
@@ -139,15 +141,80 @@ void ControlServer::Stop() {
   ssize_t w = write(wake_fd_, &v, sizeof(v));
   (void)w;
   accept_thread_.join();
+  std::deque<Waiting> left;
+  {
+    MutexLock lock(&mu_);
+    stopping_ = true;
+    left.swap(waiting_);
+  }
+  for (const Waiting& w : left) AnswerBusy(w.fd, "the daemon is stopping");
   // Client threads finish within their send/read timeouts.
   MutexLock lock(&mu_);
   while (active_ != 0) idle_.Wait(&lock);
 }
 
+void ControlServer::AnswerBusy(int fd, const std::string& why) {
+  counters_.rejected_busy++;
+  // Take the request off the socket first: closing a UNIX socket with
+  // unread bytes makes the client's read fail with ECONNRESET.
+  char req[kMaxRequestBytes + 1];
+  ssize_t n = recv(fd, req, sizeof(req), MSG_DONTWAIT);
+  std::string_view got(req, n > 0 ? static_cast<size_t>(n) : 0);
+  const std::string reason = "busy: " + why + ", try again";
+  // conntrackd's client prints what it reads: one line of text. Ours (and
+  // a client that sent nothing yet) gets a status line it reports.
+  const std::string reply = DetectFraming(got) == ControlFraming::kConntrackd
+                                ? "ctcollectd " + reason + "\n"
+                                : NativeStatusLine(503, reason);
+  ssize_t w = send(fd, reply.data(), reply.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+  (void)w;  // a fresh socket's buffer holds a line; a gone client is gone
+  close(fd);
+}
+
+int ControlServer::AnswerExpired() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<int> expired;
+  int timeout = -1;
+  {
+    MutexLock lock(&mu_);
+    while (!waiting_.empty() && waiting_.front().deadline <= now) {
+      expired.push_back(waiting_.front().fd);
+      waiting_.pop_front();
+    }
+    if (!waiting_.empty()) {
+      timeout = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              waiting_.front().deadline - now)
+              .count() +
+          1);
+    }
+  }
+  for (int fd : expired) {
+    AnswerBusy(fd, std::to_string(opts_.max_clients) +
+                       " clients served, waited " +
+                       std::to_string(opts_.queue_timeout_ms) + " ms");
+  }
+  return timeout;
+}
+
+void ControlServer::RunClients(int fd) {
+  for (;;) {
+    Serve(fd);
+    close(fd);
+    MutexLock lock(&mu_);
+    if (waiting_.empty() || stopping_) {
+      if (--active_ == 0) idle_.NotifyAll();
+      return;
+    }
+    fd = waiting_.front().fd;
+    waiting_.pop_front();
+  }
+}
+
 void ControlServer::AcceptLoop() {
   for (;;) {
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
+    if (poll(fds, 2, AnswerExpired()) < 0) {
       if (errno == EINTR) continue;
       Log(LogLevel::kError, "control socket poll failed");
       return;
@@ -156,22 +223,27 @@ void ControlServer::AcceptLoop() {
     if (!(fds[0].revents & POLLIN)) continue;
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
+    bool serve = false, full = false;
     {
       MutexLock lock(&mu_);
-      if (active_ >= opts_.max_clients) {
-        counters_.rejected_busy++;
-        ReplyWriter(fd).Write(NativeStatusLine(503, "too many clients"));
-        close(fd);
-        continue;
+      if (active_ < opts_.max_clients) {
+        ++active_;
+        serve = true;
+      } else if (waiting_.size() < static_cast<size_t>(opts_.max_queued)) {
+        waiting_.push_back(
+            {fd, std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(opts_.queue_timeout_ms)});
+        counters_.queued++;
+      } else {
+        full = true;
       }
-      ++active_;
     }
-    std::thread([this, fd] {
-      Serve(fd);
-      close(fd);
-      MutexLock lock(&mu_);
-      if (--active_ == 0) idle_.NotifyAll();
-    }).detach();
+    if (full) {
+      AnswerBusy(fd, std::to_string(opts_.max_clients) + " clients served, " +
+                         std::to_string(opts_.max_queued) + " waiting");
+    } else if (serve) {
+      std::thread([this, fd] { RunClients(fd); }).detach();
+    }
   }
 }
 

@@ -2,16 +2,22 @@
 // conntrackd's client protocol and ctcollect's own (see control_protocol.h).
 // It owns the socket file (stale files of a crashed daemon are replaced; a
 // live daemon's is refused), accepts clients on one thread and serves each
-// on its own thread, at most `max_clients` at a time. Every request is
-// bounded in size and in time; malformed requests get an error reply and
-// are counted, never crash the daemon.
+// on its own thread, at most `max_clients` at a time. A client beyond that
+// waits in a queue (at most `max_queued` of them) for up to
+// `queue_timeout_ms`, served as soon as a thread is free; one that waits
+// longer, or finds the queue full, gets a whole busy reply in its own
+// protocol (its request is read first, so it sees an answer, not a reset).
+// Every request is bounded in size and in time; malformed requests get an
+// error reply and are counted, never crash the daemon.
 //
 // Thread safety: Start/Stop from the main thread; the handler is called on
 // client threads, concurrently.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -46,6 +52,8 @@ struct ControlServerOptions {
   std::string path = kDefaultControlSocket;
   std::string group;  // owning group of the socket file; "" keeps ours
   int max_clients = 16;
+  int max_queued = 256;          // clients waiting for a thread
+  int queue_timeout_ms = 5000;   // how long one may wait
   int read_timeout_ms = 2000;
   int send_timeout_ms = 10000;
 };
@@ -55,7 +63,8 @@ struct ControlCounters {
   std::atomic<int64_t> malformed{0};
   std::atomic<int64_t> read_failed{0};
   std::atomic<int64_t> unknown_request{0};
-  std::atomic<int64_t> rejected_busy{0};
+  std::atomic<int64_t> queued{0};         // waited for a thread
+  std::atomic<int64_t> rejected_busy{0};  // answered busy
 };
 
 class ControlServer {
@@ -74,8 +83,20 @@ class ControlServer {
   ControlCounters& counters() { return counters_; }
 
  private:
+  struct Waiting {
+    int fd;
+    std::chrono::steady_clock::time_point deadline;
+  };
   void AcceptLoop();
+  // Serves `fd`, then whoever waits in the queue, until it is empty.
+  void RunClients(int fd);
   void Serve(int fd);
+  // Answers the queue's clients whose wait is over; returns the poll
+  // timeout until the next one's (-1: none waits).
+  int AnswerExpired();
+  // Reads what the client sent, writes a busy reply in its protocol and
+  // closes `fd`. Never blocks.
+  void AnswerBusy(int fd, const std::string& why);
 
   ControlServerOptions opts_;
   ControlHandler* handler_;
@@ -86,6 +107,8 @@ class ControlServer {
   Mutex mu_;
   CondVar idle_;
   int active_ GUARDED_BY(mu_) = 0;
+  std::deque<Waiting> waiting_ GUARDED_BY(mu_);
+  bool stopping_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace ctcollect
