@@ -99,7 +99,6 @@ int main(int argc, char** argv) {
     // Then the control socket: a second daemon on the same socket must
     // fail before it opens anything else.
     ControlVerbs::Options copts;
-    copts.buffer_size = static_cast<int64_t>(opts.buffer_size);
     copts.stop_daemon = [] { kill(getpid(), SIGTERM); };
     control_service = std::make_unique<ControlVerbs>(&collector, copts);
     ControlServerOptions sopts;

@@ -22,7 +22,6 @@ void ControlVerbs::StatsRuntime(int32_t, ReplyWriter* out) {
                          std::chrono::steady_clock::now() - started_)
                          .count();
   d.kernel_flushes = kernel_flushes_.load();
-  d.buffer_size = opts_.buffer_size;
   if (opts_.counters) {
     d.local_read_failed = opts_.counters->read_failed.load();
     d.local_unknown_request = opts_.counters->unknown_request.load();

@@ -26,7 +26,6 @@ namespace ctcollect {
 class ControlVerbs : public ControlHandler {
  public:
   struct Options {
-    int64_t buffer_size = 0;              // configured netlink buffer
     std::function<void()> stop_daemon;    // -k
     ControlCounters* counters = nullptr;  // shared with the server
     SyncPeer* sync = nullptr;             // replication peer mode, if on

@@ -27,7 +27,7 @@ unsigned U32(int64_t v) {
 struct Totals {
   int64_t active = 0, added = 0, updated = 0, removed = 0;
   int64_t del_not_found = 0, events = 0, parse_errors = 0, overruns = 0,
-          resyncs = 0;
+          resyncs = 0, receive_buffer = 0;
   uint64_t bytes = 0, packets = 0;
 };
 
@@ -41,6 +41,7 @@ Totals Sum(const Snapshot& s) {
     t.del_not_found += ns.destroy_unknown;
     t.parse_errors += ns.parse_errors;
     t.overruns += ns.overruns;
+    t.receive_buffer += ns.receive_buffer_bytes;
     for (int64_t r : ns.resyncs) t.resyncs += r;
     for (int ty = 0; ty < kNumEventTypes; ++ty) {
       for (int f = 0; f < kNumFamilies; ++f) {
@@ -127,7 +128,7 @@ std::string ConntrackdStatsRuntime(const Snapshot& s, const DaemonFigures& d) {
       ConntrackdUptime(d.uptime_seconds).c_str(),
       static_cast<unsigned long long>(t.events), 0ull, U32(t.parse_errors), 0u,
       0u, U32(t.overruns), U32(d.kernel_flushes), U32(t.resyncs),
-      U32(d.buffer_size), 0u, 0u, 0u, 0u, 0u, U32(d.local_read_failed),
+      U32(t.receive_buffer), 0u, 0u, 0u, 0u, 0u, U32(d.local_read_failed),
       U32(d.local_unknown_request));
 }
 
@@ -203,15 +204,13 @@ std::string ConntrackdStatsNetwork(const SyncSnapshot& s) {
       "\t\tMalformed payload:\t%20u\n"
       "\t\tBad message type:\t%20u\n"
       "\t\tTruncated message:\t%20u\n"
-      "\t\tBad message size:\t%20u\n"
-      "\tsend:\n"
-      "\t\tMalformed messages:\t%20u\n\n"
+      "\t\tBad message size:\t%20u\n\n"
       "sequence tracking statistics:\n"
       "\trecv:\n"
       "\t\tPackets lost:\t\t%20llu\n"
       "\t\tPackets before:\t\t%20llu\n\n",
       static_cast<unsigned long long>(malformed), U32(version), U32(header),
-      U32(payload), U32(type), U32(truncated), U32(size), 0u,
+      U32(payload), U32(type), U32(truncated), U32(size),
       static_cast<unsigned long long>(lost),
       static_cast<unsigned long long>(before));
   for (size_t i = 0; i < s.links.size(); ++i) {

@@ -20,7 +20,6 @@ struct DaemonFigures {
   int64_t kernel_flushes = 0;     // -F requests served
   int64_t local_read_failed = 0;  // control-socket reads that failed
   int64_t local_unknown_request = 0;
-  int64_t buffer_size = 0;  // configured netlink buffer, bytes
 };
 
 std::string ConntrackdUptime(int64_t seconds);
