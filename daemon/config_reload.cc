@@ -16,6 +16,7 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonOptions& running,
   check(running.telemetry_path != loaded.telemetry_path,
         "--web.telemetry-path");
   check(running.web_config_file != loaded.web_config_file, "--web.config.file");
+  check(running.flows_api != loaded.flows_api, "--web.flows-api");
   check(running.netns != loaded.netns, "--netns");
   check(running.buffer_size != loaded.buffer_size, "--netlink.buffer-size");
   check(running.buffer_max != loaded.buffer_max, "--netlink.buffer-max");

@@ -120,6 +120,7 @@ int main(int argc, char** argv) {
 
     hopts.telemetry_path = opts.telemetry_path;
     hopts.web_config_file = opts.web_config_file;
+    hopts.flows_api = opts.flows_api;
     hopts.version = kVersion;
     hopts.namespaces = [&collector] { return collector.Namespaces(); };
     hopts.daemon_start_unix = WallClockUnix();

@@ -134,6 +134,14 @@ const std::map<std::string_view, Setter>& DaemonFlags() {
          if (v.empty()) Fail(f, v, "empty path");
          o.web_config_file = std::string(v);
        }},
+      {"--web.flows-api",
+       [](DaemonOptions& o, auto f, auto v) {
+         // Empty (a config file's "") keeps the default.
+         if (!v.empty() && v != "local" && v != "all" && v != "off") {
+           Fail(f, v, "must be local, all or off");
+         }
+         o.flows_api = std::string(v);
+       }},
       {"--config",
        [](DaemonOptions& o, auto f, auto v) {
          if (v.empty()) Fail(f, v, "empty path");
@@ -380,6 +388,10 @@ Flags:
   --web.telemetry-path=PATH  path of the metrics endpoint (default /metrics)
   --web.config.file=FILE     TLS and basic auth settings, in the Prometheus
                              exporter-toolkit format (YAML)
+  --web.flows-api=WHO        who may read /api/v1/flows (addresses): local
+                             (loopback clients), all, or off; default all
+                             when --web.config.file makes every client
+                             authenticate, else local
   --config=FILE              the YAML config file; flags override it
   --resync-interval=DUR      full table dump every DUR, e.g. 60s, 5m
                              (default 60s); also after any event loss

@@ -47,11 +47,20 @@ TEST(DaemonOptions, BadInputIsAConfigError) {
            {"--web.listen-address=[::1:80"},
            {"--web.listen-address=example.com:80"},
            {"--web.telemetry-path=metrics"},
+           {"--web.flows-api=everyone"},
+           {"--web.flows-api=LOCAL"},
            {"--log.level=loud"},
            {"--netns="},
            {"--netns"},
        }) {
     EXPECT_THROW(Parse(args), ConfigError) << args[0];
+  }
+}
+
+TEST(DaemonOptions, FlowsApi) {
+  EXPECT_EQ(Parse({}).flows_api, "");
+  for (const char* v : {"local", "all", "off"}) {
+    EXPECT_EQ(Parse({std::string("--web.flows-api=") + v}).flows_api, v);
   }
 }
 

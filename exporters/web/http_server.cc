@@ -9,10 +9,12 @@
 #include <stdexcept>
 
 #include "collector/base/clock.h"
+#include "collector/base/log.h"
 #include "collector/config/options.h"
 #include "collector/flows/flow_filter.h"
 #include "exporters/formats/flow_stream.h"
 #include "exporters/formats/stats_json.h"
+#include "exporters/web/flows_access.h"
 #include "exporters/web/landing_page.h"
 #include "exporters/web/query_params.h"
 #include "exporters/web/tls_front.h"
@@ -120,6 +122,21 @@ void ServeFlows(mg_connection* c, const HttpOptions& opts) {
 struct HttpServer::Gate {
   std::unique_ptr<BasicAuth> auth;
   std::unique_ptr<TlsFront> tls;  // TLS mode: only its relays may connect
+  FlowsApi flows_api = FlowsApi::kLocal;
+
+  // The client's address: civetweb's peer, or in TLS mode the address of
+  // the client the relay carries ("" for a connection that is no relay).
+  std::string ClientAddress(const mg_request_info* ri) const {
+    if (tls != nullptr) {
+      return std::string(ri->remote_addr) == "127.0.0.1"
+                 ? tls->ClientOf(ri->remote_port)
+                 : std::string();
+    }
+    return ri->remote_addr;
+  }
+  bool MayReadFlows(const mg_request_info* ri) const {
+    return FlowsAllowed(flows_api, ClientAddress(ri));
+  }
 };
 
 namespace {
@@ -143,16 +160,28 @@ int BeginRequest(mg_connection* conn) {
       return 403;
     }
   }
-  if (!gate->auth->enabled()) return 0;
-  if (gate->auth->Check(mg_get_header(conn, "Authorization"))) return 0;
-  static const char kBody[] = "401 Unauthorized\n";
-  mg_printf(conn,
-            "HTTP/1.1 401 Unauthorized\r\n"
-            "WWW-Authenticate: Basic realm=\"ctcollectd\"\r\n"
-            "Content-Type: text/plain; charset=utf-8\r\n"
-            "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-            sizeof(kBody) - 1, kBody);
-  return 401;
+  if (gate->auth->enabled() &&
+      !gate->auth->Check(mg_get_header(conn, "Authorization"))) {
+    static const char kBody[] = "401 Unauthorized\n";
+    mg_printf(conn,
+              "HTTP/1.1 401 Unauthorized\r\n"
+              "WWW-Authenticate: Basic realm=\"ctcollectd\"\r\n"
+              "Content-Type: text/plain; charset=utf-8\r\n"
+              "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+              sizeof(kBody) - 1, kBody);
+    return 401;
+  }
+  const mg_request_info* ri = mg_get_request_info(conn);
+  if (RevealsAddresses(ri->local_uri) && !gate->MayReadFlows(ri)) {
+    const std::string body = FlowsRefusal(gate->flows_api);
+    mg_printf(conn,
+              "HTTP/1.1 403 Forbidden\r\n"
+              "Content-Type: text/plain; charset=utf-8\r\n"
+              "Content-Length: %zu\r\n\r\n%s",
+              body.size(), body.c_str());
+    return 403;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -168,6 +197,19 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
   }
   gate_ = std::make_unique<Gate>();
   gate_->auth = std::make_unique<BasicAuth>(web.basic_auth_users);
+  // The flow endpoints: loopback clients only, unless every client must
+  // authenticate or --web.flows-api says otherwise.
+  const bool clients_authenticate =
+      !web.basic_auth_users.empty() ||
+      (web.tls && web.tls->client_auth_type == "RequireAndVerifyClientCert");
+  gate_->flows_api = ResolveFlowsApi(opts_.flows_api, clients_authenticate);
+  Log(LogLevel::kInfo,
+      std::string("flow endpoints (/api/v1/flows): ") +
+          (gate_->flows_api == FlowsApi::kAll
+               ? "every client"
+               : gate_->flows_api == FlowsApi::kOff ? "off"
+                                                     : "loopback clients only") +
+          " (--web.flows-api=" + FlowsApiName(gate_->flows_api) + ")");
   std::string ports;
   for (const auto& l : opts_.listen) {
     if (!ports.empty()) ports += ",";
@@ -223,6 +265,7 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
         }
         Reply(c, 200, "text/html; charset=utf-8",
               RenderLandingPage(source->TakeSnapshot(), opts_.telemetry_path,
+                                gate_->MayReadFlows(ri),
                                 opts_.version));
       });
   handlers_->healthy = std::make_unique<FnHandler>([](mg_connection* c) {

@@ -26,6 +26,9 @@ struct HttpOptions {
   std::string version;
   // Path of the exporter-toolkit web config (TLS, basic auth); "" for none.
   std::string web_config_file;
+  // --web.flows-api: "local", "all", "off", or "" for the default (see
+  // flows_access.h).
+  std::string flows_api;
   int threads = 8;
   // The namespaces watched now, for /api/v1/flows (dumped from the kernel).
   std::function<std::vector<NetnsRef>()> namespaces;

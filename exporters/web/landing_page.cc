@@ -4,6 +4,8 @@
 #include <map>
 #include <tuple>
 
+#include "exporters/web/flows_access.h"
+
 namespace ctcollect {
 
 std::string HtmlEscape(const std::string& s) {
@@ -75,7 +77,7 @@ std::string Attr(const std::string& s) { return HtmlEscape(s); }
 
 std::string RenderLandingPage(const Snapshot& s,
                               const std::string& telemetry_path,
-                              const std::string& version) {
+                              bool show_flows, const std::string& version) {
   std::string h;
   h += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
        "<meta name=\"viewport\" content=\"width=device-width\">"
@@ -95,6 +97,9 @@ std::string RenderLandingPage(const Snapshot& s,
       {"/-/healthy", "healthy"},
       {"/-/ready", "ready"}};
   for (const auto& [href, text] : links) {
+    if (!show_flows && RevealsAddresses(href.substr(0, href.find('?')))) {
+      continue;
+    }
     h += "<a href=\"" + Attr(href) + "\">" + HtmlEscape(text) + "</a>";
   }
   h += "</nav>\n";

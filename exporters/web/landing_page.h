@@ -10,9 +10,11 @@
 
 namespace ctcollect {
 
+// `show_flows`: whether this client may read /api/v1/flows (its links are
+// left out otherwise).
 std::string RenderLandingPage(const Snapshot& s,
                               const std::string& telemetry_path,
-                              const std::string& version);
+                              bool show_flows, const std::string& version);
 
 // Escapes &, <, >, " and ' for HTML text and attribute values.
 std::string HtmlEscape(const std::string& s);

@@ -15,7 +15,7 @@ TEST(LandingPage, ShowsTotalsAndLinks) {
   ns.kernel.entries = 6;
   ns.kernel.max_entries = 100;
   s.netns.push_back(ns);
-  std::string h = RenderLandingPage(s, "/metrics", "0.1.0");
+  std::string h = RenderLandingPage(s, "/metrics", true, "0.1.0");
   for (const char* link :
        {"/metrics", "/api/v1/flows?format=json", "/api/v1/flows?format=xml",
         "/api/v1/stats", "/-/healthy", "/-/ready"}) {
@@ -34,6 +34,13 @@ TEST(LandingPage, ShowsTotalsAndLinks) {
             std::string::npos)
       << h;
   EXPECT_EQ(h.find("http://"), std::string::npos);  // nothing from outside
+}
+
+TEST(LandingPage, FlowLinksOnlyForClientsThatMayFollowThem) {
+  const std::string h = RenderLandingPage(Snapshot(), "/metrics", false, "1");
+  EXPECT_EQ(h.find("/api/v1/flows"), std::string::npos) << h;
+  EXPECT_NE(h.find("<a href=\"/metrics\">"), std::string::npos);
+  EXPECT_NE(h.find("<a href=\"/api/v1/stats\">"), std::string::npos);
 }
 
 TEST(LandingPage, Escapes) {

@@ -17,6 +17,22 @@
 namespace ctcollect {
 namespace {
 
+// The peer's address as inet_ntop writes it ("" if unknown).
+std::string PeerAddress(int fd) {
+  sockaddr_storage a{};
+  socklen_t len = sizeof(a);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) return "";
+  char text[INET6_ADDRSTRLEN] = "";
+  if (a.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&a)->sin_addr, text,
+              sizeof(text));
+  } else if (a.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&a)->sin6_addr, text,
+              sizeof(text));
+  }
+  return text;
+}
+
 std::string SslError() {
   unsigned long e = ERR_get_error();
   char buf[256];
@@ -123,6 +139,12 @@ bool TlsFront::IsRelay(int port) const {
   return relay_ports_.count(port) > 0;
 }
 
+std::string TlsFront::ClientOf(int port) const {
+  MutexLock lock(&mu_);
+  auto it = relay_ports_.find(port);
+  return it == relay_ports_.end() ? std::string() : it->second;
+}
+
 void TlsFront::AcceptLoop(int listen_fd) {
   RateLimitedLog busy(LogLevel::kWarn, std::chrono::seconds(60));
   while (!stopping_) {
@@ -170,7 +192,7 @@ void TlsFront::Serve(int client_fd) {
       relay_port = ntohs(local.sin_port);
       {
         MutexLock lock(&mu_);
-        relay_ports_.insert(relay_port);
+        relay_ports_.emplace(relay_port, PeerAddress(client_fd));
       }
       if (connect(backend, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
         close(backend);

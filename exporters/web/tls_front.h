@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -42,6 +43,9 @@ class TlsFront {
   std::vector<int> ports() const { return ports_; }
   // Whether a connection to the backend from 127.0.0.1:`port` is ours.
   bool IsRelay(int port) const;
+  // The address of the client a relay (by its local port) carries; "" if
+  // `port` is no relay of this front.
+  std::string ClientOf(int port) const;
 
   static constexpr int kMaxConnections = 128;
 
@@ -57,7 +61,7 @@ class TlsFront {
   std::atomic<bool> stopping_{false};
   mutable Mutex mu_;
   CondVar idle_;
-  std::set<int> relay_ports_ GUARDED_BY(mu_);
+  std::map<int, std::string> relay_ports_ GUARDED_BY(mu_);  // -> client
   std::set<int> client_fds_ GUARDED_BY(mu_);  // open client connections
   int workers_ GUARDED_BY(mu_) = 0;
 };
