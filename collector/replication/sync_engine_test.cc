@@ -8,6 +8,8 @@
 #include <random>
 #include <vector>
 
+#include "collector/replication/sync_test_flow.h"
+
 namespace ctcollect {
 namespace {
 
@@ -33,25 +35,7 @@ class Wire : public SyncSender {
 };
 
 SyncFlow Flow(uint16_t sport, uint8_t state = 3) {
-  SyncFlow f;
-  f.Set(kNtaIpv4);
-  f.family = AF_INET;
-  f.src[0] = 198;
-  f.src[1] = 18;
-  f.src[3] = 1;
-  f.dst[0] = 198;
-  f.dst[1] = 19;
-  f.dst[3] = 1;
-  f.Set(kNtaL4proto);
-  f.l4proto = IPPROTO_TCP;
-  f.Set(kNtaPort);
-  f.sport = sport;
-  f.dport = 80;
-  f.Set(kNtaTcpState);
-  f.state = state;
-  f.Set(kNtaStatus);
-  f.status = 0xe;
-  return f;
+  return TestSyncFlow(sport, state);
 }
 
 // Two engines, a and b, replicating to each other over lossy wires.

@@ -15,6 +15,7 @@
 #include "collector/replication/sync_channel.h"
 #include "collector/replication/sync_engine.h"
 #include "collector/replication/sync_options.h"
+#include "collector/replication/sync_test_flow.h"
 
 namespace ctcollect {
 namespace {
@@ -136,23 +137,7 @@ void Deliver(const SyncHmac& h, SyncEngine* to, std::vector<uint8_t> d,
   to->Receive(0, d.data(), len, false, now_ms, now_ms / 1000);
 }
 
-SyncFlow Flow(uint16_t sport) {
-  SyncFlow f;
-  f.Set(kNtaIpv4);
-  f.family = AF_INET;
-  f.src[0] = 198;
-  f.src[3] = 1;
-  f.dst[0] = 198;
-  f.dst[3] = 2;
-  f.Set(kNtaL4proto);
-  f.l4proto = IPPROTO_TCP;
-  f.Set(kNtaPort);
-  f.sport = sport;
-  f.dport = 80;
-  f.Set(kNtaTcpState);
-  f.state = 3;
-  return f;
-}
+SyncFlow Flow(uint16_t sport) { return TestSyncFlow(sport); }
 
 // The tag says who sent a datagram, not when: a replayed datagram verifies.
 // In FT-FW the receiver's sequence check drops it (counted as `before`), so
