@@ -4,8 +4,9 @@
 // records in one array, linear probing, backward-shift deletion (no
 // tombstones), Fibonacci hashing of the key's hash onto the slots. Lookups
 // never allocate; an insert allocates only when the table doubles, and the
-// new array comes from calloc (large ones straight from mmap, already zero),
-// so a growing table does not first write all of it.
+// new array comes already zero (base/table_memory.h: calloc, or for large
+// arrays a hugepage-advised mapping), so a growing table does not first
+// write all of it.
 //
 // `Traits` says what a record holds:
 //   using Key;                         what Find and Insert look up by
@@ -27,9 +28,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <utility>
+
+#include "collector/base/table_memory.h"
 
 namespace ctcollect {
 
@@ -113,7 +115,8 @@ class OpenTable {
   void MaybeShrink();
 
   struct Free {
-    void operator()(Record* p) const { std::free(p); }
+    size_t bytes = 0;
+    void operator()(Record* p) const { FreeTableMemory(p, bytes); }
   };
   using Slots = std::unique_ptr<Record[], Free>;
   Slots slots_;
@@ -194,8 +197,8 @@ template <typename Record, typename Traits>
 void OpenTable<Record, Traits>::Rehash(size_t new_capacity) {
   Slots old = std::move(slots_);
   size_t old_cap = old ? mask_ + 1 : 0;
-  slots_.reset(static_cast<Record*>(std::calloc(new_capacity, sizeof(Record))));
-  if (!slots_) std::abort();  // as operator new would throw
+  const size_t bytes = new_capacity * sizeof(Record);
+  slots_ = Slots(static_cast<Record*>(AllocateTableMemory(bytes)), Free{bytes});
   mask_ = new_capacity - 1;
   shift_ = 1;
   while ((size_t{1} << shift_) < new_capacity) ++shift_;

@@ -74,6 +74,35 @@ TEST(FlowTable, EraseIfVisitsEveryRecordAndShrinks) {
   EXPECT_LT(t.capacity(), big);
 }
 
+// Growth past kHugeBytes (base/table_memory.h) moves the records from a
+// calloc'd array into hugepage-advised mappings, and a rehash from one
+// mapping into the next: every record must survive each move, and shrinking
+// back below the threshold as well.
+TEST(FlowTable, GrowsAndShrinksAcrossTheHugepageThreshold) {
+  FlowTable t;
+  bool inserted;
+  constexpr uint32_t kN = 600000;  // 1M slots: 16 MiB
+  for (uint32_t i = 0; i < kN; ++i) {
+    FlowRecord* r = t.Insert(i * 2654435761u, &inserted);
+    ASSERT_TRUE(inserted);
+    r->state = static_cast<uint8_t>(i % 11);
+  }
+  ASSERT_GE(t.bytes(), 4 * kHugeBytes);
+  for (uint32_t i = 0; i < kN; ++i) {
+    FlowRecord* r = t.Find(i * 2654435761u);
+    ASSERT_NE(r, nullptr) << i;
+    ASSERT_EQ(r->state, i % 11) << i;
+  }
+  t.EraseIf([](const FlowRecord& r) { return r.id % 64 != 0; });
+  EXPECT_LT(t.bytes(), kHugeBytes);
+  for (uint32_t i = 0; i < kN; ++i) {
+    const uint32_t id = i * 2654435761u;
+    FlowRecord* r = t.Find(id);
+    ASSERT_EQ(r != nullptr, id % 64 == 0) << i;
+    if (r) ASSERT_EQ(r->state, i % 11) << i;
+  }
+}
+
 TEST(FlowTable, MemoryPerFlowStaysCompact) {
   FlowTable t;
   bool inserted;

@@ -235,6 +235,15 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
   }
 }
 
+void FlowTracker::ApplyEventBatch(const CtMessage* msgs, size_t n,
+                                  uint32_t now_s) {
+  for (size_t i = 0; i < n; ++i) table_.Prefetch(msgs[i].id);
+  if (extras_.size() != 0) {
+    for (size_t i = 0; i < n; ++i) extras_.Prefetch(msgs[i].id);
+  }
+  for (size_t i = 0; i < n; ++i) ApplyEvent(msgs[i], now_s);
+}
+
 void FlowTracker::BeginDump(size_t expected) {
   dumping_ = true;
   ++gen_;

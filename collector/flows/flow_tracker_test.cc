@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 
+#include <algorithm>
 #include <map>
 #include <tuple>
+#include <vector>
 
 namespace ctcollect {
 namespace {
@@ -410,6 +412,52 @@ TEST_F(FlowTrackerClassTest, ReloadKeepsCountersAndReclassifiesOnDump) {
   tracker_.SetClassifier(nullptr);
   EXPECT_TRUE(ClassGauges("web").empty());
   EXPECT_EQ(Total(), 2);
+}
+
+}  // namespace
+}  // namespace ctcollect
+
+namespace ctcollect {
+namespace {
+
+// A batch applies its events in order, as one ApplyEvent each: a flow
+// created, moved and destroyed within one batch, and flows whose table
+// grows (and is rehashed) between the prefetch and the apply.
+TEST(FlowTrackerBatch, ApplyEventBatchEqualsOneByOne) {
+  std::vector<CtMessage> msgs;
+  for (uint32_t i = 0; i < 5000; ++i) {
+    msgs.push_back(Msg(EventType::kNew, i * 2654435761u, Proto::kTcp, 1));
+  }
+  for (uint32_t i = 0; i < 5000; i += 2) {
+    msgs.push_back(Msg(EventType::kUpdate, i * 2654435761u, Proto::kTcp, 3));
+  }
+  msgs.push_back(Msg(EventType::kNew, 7, Proto::kUdp));
+  msgs.push_back(Msg(EventType::kDestroy, 7, Proto::kUdp));
+  for (uint32_t i = 0; i < 5000; i += 3) {
+    msgs.push_back(Msg(EventType::kDestroy, i * 2654435761u, Proto::kTcp));
+  }
+  CounterShard one_counters, batch_counters;
+  FlowTracker one(&one_counters), batched(&batch_counters);
+  for (const CtMessage& m : msgs) one.ApplyEvent(m, 100);
+  for (size_t i = 0; i < msgs.size(); i += 64) {
+    batched.ApplyEventBatch(&msgs[i], std::min<size_t>(64, msgs.size() - i),
+                            100);
+  }
+  batched.ApplyEventBatch(nullptr, 0, 100);  // an empty batch is a no-op
+  EXPECT_EQ(batched.live_flows(), one.live_flows());
+  auto entries = [](const CounterShard& c) {
+    std::map<std::tuple<int, Proto, int>, int64_t> out;
+    c.ForEachEntries([&](uint16_t z, Family, Proto p, uint8_t s, int64_t v) {
+      if (v != 0) out[{z, p, s}] += v;
+    });
+    return out;
+  };
+  EXPECT_EQ(entries(batch_counters), entries(one_counters));
+  EXPECT_EQ(batch_counters.flows_added().Get(),
+            one_counters.flows_added().Get());
+  EXPECT_EQ(batch_counters.flows_removed().Get(),
+            one_counters.flows_removed().Get());
+  EXPECT_EQ(batched.table().size(), one.table().size());
 }
 
 }  // namespace

@@ -68,13 +68,13 @@ ssize_t NetlinkSocket::Receive(void* buf, size_t len, std::error_code* ec) {
 }
 
 BatchReceiver::BatchReceiver(size_t datagrams, size_t datagram_size)
-    : size_(datagram_size),
-      buf_(datagrams * datagram_size),
+    : stride_((datagram_size + 63) / 64 * 64 + kStagger),
+      buf_(datagrams * stride_),
       iov_(datagrams),
       msgs_(datagrams),
       addrs_(datagrams) {
   for (size_t i = 0; i < datagrams; ++i) {
-    iov_[i] = iovec{&buf_[i * size_], size_};
+    iov_[i] = iovec{&buf_[i * stride_], datagram_size};
     msgs_[i] = mmsghdr{};
     msgs_[i].msg_hdr.msg_iov = &iov_[i];
     msgs_[i].msg_hdr.msg_iovlen = 1;

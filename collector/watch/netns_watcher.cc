@@ -248,6 +248,11 @@ int NetnsWatcher::DrainEvents(int max_batches) {
       }
       HandleEventDatagram(event_batch_.data(i), event_batch_.length(i));
     }
+    // Parsed first, applied together: the tracker prefetches the batch's
+    // table slots before it touches any.
+    tracker_.ApplyEventBatch(event_msgs_.data(), event_msgs_.size(),
+                             NowSeconds());
+    event_msgs_.clear();
     total += n;
     if (n < 64) break;
   }
@@ -255,7 +260,6 @@ int NetnsWatcher::DrainEvents(int max_batches) {
 }
 
 void NetnsWatcher::HandleEventDatagram(const uint8_t* data, size_t len) {
-  const uint32_t now = NowSeconds();
   ForEachMsg(data, len, [&](const nlmsghdr* nlh) {
     if (nlh->nlmsg_type < NLMSG_MIN_TYPE) return true;
     if (NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_CTNETLINK_EXP) {
@@ -268,7 +272,7 @@ void NetnsWatcher::HandleEventDatagram(const uint8_t* data, size_t len) {
       return true;
     }
     if (auto m = ParseCtMessage(nlh)) {
-      tracker_.ApplyEvent(*m, now);
+      event_msgs_.push_back(*m);
     } else {
       counters_.parse_errors().Add(1);
       parse_log_.Log(where_ + ": dropped a malformed conntrack event");

@@ -83,6 +83,8 @@ class NetnsWatcher {
   // Reads whatever events are queued, at most `max_batches` recvmmsg calls.
   // Returns the number of datagrams read.
   int DrainEvents(int max_batches);
+  // Parses one datagram's messages: expectation events are applied at
+  // once, conntrack events appended to event_msgs_ (applied per batch).
   void HandleEventDatagram(const uint8_t* data, size_t len);
   void OnOverrun();
   // Takes the classifier and selectors SetClassifier / SetPolicySelectors
@@ -117,6 +119,7 @@ class NetnsWatcher {
   BatchReceiver event_batch_{64, 8192};
   std::vector<DumpBatchReader::Batch> dump_batches_;  // reused between takes
   std::vector<CtMessage> dump_entries_;  // parsed, applied as one batch
+  std::vector<CtMessage> event_msgs_;    // one recvmmsg's events, parsed
   uint32_t dump_seq_ = 0;
 
   // Ingest-thread state.

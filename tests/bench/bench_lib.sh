@@ -6,8 +6,9 @@
 # restore each other's nf_conntrack_max), makes tmp and the names of two
 # namespaces (nsd for dumps, nss for storms), and installs the exit trap
 # that kills what the caller added to pids, deletes the namespaces, restores
-# nf_conntrack_max and removes tmp. bench_setup then raises the limit and
-# makes the namespaces. Forks as little as it can: the scripts time things
+# nf_conntrack_max (and the hash table's buckets, if bench_buckets raised
+# them) and removes tmp. bench_setup then raises the limit and makes the
+# namespaces. Forks as little as it can: the scripts time things
 # on a 2-core machine.
 # shellcheck shell=bash disable=SC2154  # the caller sets bench, build, flows, tools
 daemon=$build/daemon/ctcollectd
@@ -36,6 +37,12 @@ nsd=$ns_prefix-dump-$$
 nss=$ns_prefix-storm-$$
 old_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
 max_raised=0
+# The kernel's hash table size, one for all namespaces; the module parameter
+# is writable from the root namespace (the sysctl is read-only on older
+# kernels).
+buckets_file=/sys/module/nf_conntrack/parameters/hashsize
+old_buckets=$(cat "$buckets_file" 2>/dev/null || cat /proc/sys/net/netfilter/nf_conntrack_buckets)
+buckets_raised=0
 pids=()
 cleanup() {
   local rc=$?
@@ -48,6 +55,10 @@ cleanup() {
   if ((max_raised)); then
     echo "$old_max" >/proc/sys/net/netfilter/nf_conntrack_max &&
       log "nf_conntrack_max restored to $old_max"
+  fi
+  if ((buckets_raised)); then
+    echo "$old_buckets" >"$buckets_file" &&
+      log "nf_conntrack buckets restored to $old_buckets"
   fi
   rm -rf "$tmp"
   exit "$rc"
@@ -70,6 +81,17 @@ bench_setup() {
   ip netns add "$nss"
   ip -n "$nsd" link set lo up
   ip -n "$nss" link set lo up
+}
+
+# Raises the kernel's conntrack hash table to N buckets (if it has fewer) for
+# the run: at millions of flows the default chains are long and the kernel's
+# side of every event and dump grows with them. Restored on exit.
+bench_buckets() {  # N
+  ((old_buckets < $1)) || return 0
+  [ -w "$buckets_file" ] || die "cannot write $buckets_file"
+  buckets_raised=1
+  echo "$1" >"$buckets_file"
+  log "nf_conntrack buckets $old_buckets -> $(cat "$buckets_file") (restored on exit)"
 }
 
 # A sleep that forks nothing: a read that times out on a FIFO nobody writes.
