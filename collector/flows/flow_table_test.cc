@@ -99,7 +99,9 @@ TEST(FlowTable, GrowsAndShrinksAcrossTheHugepageThreshold) {
     const uint32_t id = i * 2654435761u;
     FlowRecord* r = t.Find(id);
     ASSERT_EQ(r != nullptr, id % 64 == 0) << i;
-    if (r) ASSERT_EQ(r->state, i % 11) << i;
+    if (r) {
+      ASSERT_EQ(r->state, i % 11) << i;
+    }
   }
 }
 
