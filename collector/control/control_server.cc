@@ -147,7 +147,9 @@ void ControlServer::Stop() {
     stopping_ = true;
     left.swap(waiting_);
   }
-  for (const Waiting& w : left) AnswerBusy(w.fd, "the daemon is stopping");
+  for (const Waiting& client : left) {
+    AnswerBusy(client.fd, "the daemon is stopping");
+  }
   // Client threads finish within their send/read timeouts.
   MutexLock lock(&mu_);
   while (active_ != 0) idle_.Wait(&lock);
