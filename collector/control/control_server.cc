@@ -146,6 +146,8 @@ void ControlServer::Stop() {
     MutexLock lock(&mu_);
     stopping_ = true;
     left.swap(waiting_);
+    left.insert(left.end(), refused_.begin(), refused_.end());
+    refused_.clear();
   }
   for (const Waiting& client : left) {
     AnswerBusy(client.fd, "the daemon is stopping");
@@ -175,26 +177,50 @@ void ControlServer::AnswerBusy(int fd, const std::string& why) {
 
 int ControlServer::AnswerExpired() {
   const auto now = std::chrono::steady_clock::now();
-  std::vector<int> expired;
+  std::vector<int> expired, refused;
   int timeout = -1;
+  auto until = [&](const std::deque<Waiting>& q) {
+    if (q.empty()) return;
+    const int ms = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            q.front().deadline - now)
+            .count() +
+        1);
+    if (timeout < 0 || ms < timeout) timeout = ms;
+  };
   {
     MutexLock lock(&mu_);
     while (!waiting_.empty() && waiting_.front().deadline <= now) {
       expired.push_back(waiting_.front().fd);
       waiting_.pop_front();
     }
-    if (!waiting_.empty()) {
-      timeout = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(
-              waiting_.front().deadline - now)
-              .count() +
-          1);
+    // A refused client is answered once its request is in (or its grace is
+    // over): closing before it has sent would break its pipe.
+    for (auto it = refused_.begin(); it != refused_.end();) {
+      char byte;
+      if (it->deadline <= now ||
+          recv(it->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0) {
+        refused.push_back(it->fd);
+        it = refused_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    until(waiting_);
+    if (!refused_.empty()) {
+      // Look again soon for requests that come in.
+      const int poll_ms = 10;
+      if (timeout < 0 || poll_ms < timeout) timeout = poll_ms;
     }
   }
   for (int fd : expired) {
     AnswerBusy(fd, std::to_string(opts_.max_clients) +
                        " clients served, waited " +
                        std::to_string(opts_.queue_timeout_ms) + " ms");
+  }
+  for (int fd : refused) {
+    AnswerBusy(fd, std::to_string(opts_.max_clients) + " clients served, " +
+                       std::to_string(opts_.max_queued) + " waiting");
   }
   return timeout;
 }
@@ -228,14 +254,17 @@ void ControlServer::AcceptLoop() {
     bool serve = false, full = false;
     {
       MutexLock lock(&mu_);
+      const auto now = std::chrono::steady_clock::now();
       if (active_ < opts_.max_clients) {
         ++active_;
         serve = true;
       } else if (waiting_.size() < static_cast<size_t>(opts_.max_queued)) {
         waiting_.push_back(
-            {fd, std::chrono::steady_clock::now() +
-                     std::chrono::milliseconds(opts_.queue_timeout_ms)});
+            {fd, now + std::chrono::milliseconds(opts_.queue_timeout_ms)});
         counters_.queued++;
+      } else if (refused_.size() < static_cast<size_t>(opts_.max_queued)) {
+        refused_.push_back(
+            {fd, now + std::chrono::milliseconds(opts_.busy_grace_ms)});
       } else {
         full = true;
       }

@@ -6,7 +6,8 @@
 // waits in a queue (at most `max_queued` of them) for up to
 // `queue_timeout_ms`, served as soon as a thread is free; one that waits
 // longer, or finds the queue full, gets a whole busy reply in its own
-// protocol (its request is read first, so it sees an answer, not a reset).
+// protocol (its request is read first, so it sees an answer, not a reset;
+// one that finds the queue full is given kBusyGraceMs to send it).
 // Every request is bounded in size and in time; malformed requests get an
 // error reply and are counted, never crash the daemon.
 //
@@ -54,6 +55,10 @@ struct ControlServerOptions {
   int max_clients = 16;
   int max_queued = 256;          // clients waiting for a thread
   int queue_timeout_ms = 5000;   // how long one may wait
+  // A client that finds the queue full is answered busy once its request
+  // is in, or after this long; beyond another max_queued such clients, at
+  // once.
+  int busy_grace_ms = 250;
   int read_timeout_ms = 2000;
   int send_timeout_ms = 10000;
 };
@@ -108,6 +113,7 @@ class ControlServer {
   CondVar idle_;
   int active_ GUARDED_BY(mu_) = 0;
   std::deque<Waiting> waiting_ GUARDED_BY(mu_);
+  std::deque<Waiting> refused_ GUARDED_BY(mu_);  // to answer busy
   bool stopping_ GUARDED_BY(mu_) = false;
 };
 
