@@ -27,7 +27,7 @@ struct DaemonOptions {
   std::vector<std::string> listen_addresses;  // HOST:PORT, :PORT, [V6]:PORT
   std::string telemetry_path = "/metrics";
   std::string web_config_file;  // exporter-toolkit web config (TLS, auth)
-  std::string flows_api;  // --web.flows-api: local|all|off, "" = default
+  std::string flows_api;        // --web.flows-api: local|all|off, "" = default
   std::string config_file;      // --config: the YAML config file
   std::chrono::milliseconds resync_interval{60000};
   size_t buffer_size = 32u << 20;

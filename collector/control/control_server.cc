@@ -175,19 +175,15 @@ void ControlServer::AnswerBusy(int fd, const std::string& why) {
   close(fd);
 }
 
+std::string ControlServer::QueueFull() const {
+  return std::to_string(opts_.max_clients) + " clients served, " +
+         std::to_string(opts_.max_queued) + " waiting";
+}
+
 int ControlServer::AnswerExpired() {
   const auto now = std::chrono::steady_clock::now();
   std::vector<int> expired, refused;
   int timeout = -1;
-  auto until = [&](const std::deque<Waiting>& q) {
-    if (q.empty()) return;
-    const int ms = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            q.front().deadline - now)
-            .count() +
-        1);
-    if (timeout < 0 || ms < timeout) timeout = ms;
-  };
   {
     MutexLock lock(&mu_);
     while (!waiting_.empty() && waiting_.front().deadline <= now) {
@@ -206,22 +202,22 @@ int ControlServer::AnswerExpired() {
         ++it;
       }
     }
-    until(waiting_);
-    if (!refused_.empty()) {
-      // Look again soon for requests that come in.
-      const int poll_ms = 10;
-      if (timeout < 0 || poll_ms < timeout) timeout = poll_ms;
+    if (!waiting_.empty()) {
+      timeout = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(
+              waiting_.front().deadline - now)
+              .count() +
+          1);
     }
+    // Look again soon for the refused clients' requests.
+    if (!refused_.empty() && (timeout < 0 || timeout > 10)) timeout = 10;
   }
   for (int fd : expired) {
     AnswerBusy(fd, std::to_string(opts_.max_clients) +
                        " clients served, waited " +
                        std::to_string(opts_.queue_timeout_ms) + " ms");
   }
-  for (int fd : refused) {
-    AnswerBusy(fd, std::to_string(opts_.max_clients) + " clients served, " +
-                       std::to_string(opts_.max_queued) + " waiting");
-  }
+  for (int fd : refused) AnswerBusy(fd, QueueFull());
   return timeout;
 }
 
@@ -270,8 +266,7 @@ void ControlServer::AcceptLoop() {
       }
     }
     if (full) {
-      AnswerBusy(fd, std::to_string(opts_.max_clients) + " clients served, " +
-                         std::to_string(opts_.max_queued) + " waiting");
+      AnswerBusy(fd, QueueFull());
     } else if (serve) {
       std::thread([this, fd] { RunClients(fd); }).detach();
     }

@@ -53,8 +53,8 @@ struct ControlServerOptions {
   std::string path = kDefaultControlSocket;
   std::string group;  // owning group of the socket file; "" keeps ours
   int max_clients = 16;
-  int max_queued = 256;          // clients waiting for a thread
-  int queue_timeout_ms = 5000;   // how long one may wait
+  int max_queued = 256;         // clients waiting for a thread
+  int queue_timeout_ms = 5000;  // how long one may wait
   // A client that finds the queue full is answered busy once its request
   // is in, or after this long; beyond another max_queued such clients, at
   // once.
@@ -102,6 +102,8 @@ class ControlServer {
   // Reads what the client sent, writes a busy reply in its protocol and
   // closes `fd`. Never blocks.
   void AnswerBusy(int fd, const std::string& why);
+  // Why a client that finds the queue full is answered busy.
+  std::string QueueFull() const;
 
   ControlServerOptions opts_;
   ControlHandler* handler_;

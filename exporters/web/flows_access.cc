@@ -23,7 +23,8 @@ const char* FlowsApiName(FlowsApi a) {
 
 bool IsLoopbackAddress(std::string_view addr) {
   constexpr std::string_view kMapped = "::ffff:";
-  if (addr.substr(0, kMapped.size()) == kMapped) addr.remove_prefix(kMapped.size());
+  if (addr.substr(0, kMapped.size()) == kMapped)
+    addr.remove_prefix(kMapped.size());
   return addr == "::1" || addr.substr(0, 4) == "127.";
 }
 

@@ -27,6 +27,7 @@ void Reply(mg_connection* conn, int status, const char* content_type,
            const std::string& body) {
   const char* reason = status == 200   ? "OK"
                        : status == 400 ? "Bad Request"
+                       : status == 403 ? "Forbidden"
                        : status == 404 ? "Not Found"
                        : status == 503 ? "Service Unavailable"
                                        : "Error";
@@ -173,12 +174,8 @@ int BeginRequest(mg_connection* conn) {
   }
   const mg_request_info* ri = mg_get_request_info(conn);
   if (RevealsAddresses(ri->local_uri) && !gate->MayReadFlows(ri)) {
-    const std::string body = FlowsRefusal(gate->flows_api);
-    mg_printf(conn,
-              "HTTP/1.1 403 Forbidden\r\n"
-              "Content-Type: text/plain; charset=utf-8\r\n"
-              "Content-Length: %zu\r\n\r\n%s",
-              body.size(), body.c_str());
+    Reply(conn, 403, "text/plain; charset=utf-8",
+          FlowsRefusal(gate->flows_api));
     return 403;
   }
   return 0;
@@ -205,10 +202,9 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
   gate_->flows_api = ResolveFlowsApi(opts_.flows_api, clients_authenticate);
   Log(LogLevel::kInfo,
       std::string("flow endpoints (/api/v1/flows): ") +
-          (gate_->flows_api == FlowsApi::kAll
-               ? "every client"
-               : gate_->flows_api == FlowsApi::kOff ? "off"
-                                                     : "loopback clients only") +
+          (gate_->flows_api == FlowsApi::kAll   ? "every client"
+           : gate_->flows_api == FlowsApi::kOff ? "off"
+                                                : "loopback clients only") +
           " (--web.flows-api=" + FlowsApiName(gate_->flows_api) + ")");
   std::string ports;
   for (const auto& l : opts_.listen) {
@@ -265,8 +261,7 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
         }
         Reply(c, 200, "text/html; charset=utf-8",
               RenderLandingPage(source->TakeSnapshot(), opts_.telemetry_path,
-                                gate_->MayReadFlows(ri),
-                                opts_.version));
+                                gate_->MayReadFlows(ri), opts_.version));
       });
   handlers_->healthy = std::make_unique<FnHandler>([](mg_connection* c) {
     Reply(c, 200, "text/plain; charset=utf-8", "Healthy\n");

@@ -253,8 +253,8 @@ TEST(Collector, MetricsPassPromtoolCheck) {
         << e.family << "/" << e.protocol << ": "
         << SumSeries(d.Metrics(), "conntrack_flow_duration_seconds_count",
                      match);
-    const double sum = SumSeries(
-        d.Metrics(), "conntrack_flow_duration_seconds_sum", match);
+    const double sum =
+        SumSeries(d.Metrics(), "conntrack_flow_duration_seconds_sum", match);
     EXPECT_GE(sum, e.flows * shortest) << e.family << "/" << e.protocol;
     EXPECT_LE(sum, e.flows * longest) << e.family << "/" << e.protocol;
   }

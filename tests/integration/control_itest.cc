@@ -148,9 +148,8 @@ TEST(ControlSocket, RealConntrackdClientGetsConntrackdAnswers) {
   // metric reads it with getsockopt; ss reads the kernel's socket table).
   const int64_t buffer =
       Field(runtime.out, "\tcurrent buffer size (in bytes):\t");
-  EXPECT_EQ(buffer,
-            d.Metrics()[Series("ctcollect_netlink_receive_buffer_bytes",
-                               {{"netns", ns.name()}})])
+  EXPECT_EQ(buffer, d.Metrics()[Series("ctcollect_netlink_receive_buffer_bytes",
+                                       {{"netns", ns.name()}})])
       << runtime.out;
   CommandResult ss = ns.Run("ss -f netlink -m -p");
   EXPECT_NE(ss.out.find(",rb" + std::to_string(buffer) + ","),

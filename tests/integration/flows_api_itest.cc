@@ -59,9 +59,11 @@ void Populate(const TestNetns& ns) {
     const bool udp = i % 5 == 4;
     script += "conntrack -I -s 10.1." + std::to_string(i % 2) + "." +
               std::to_string(1 + i / 2 % 8) + " -d 10.2.0." +
-              std::to_string(1 + i % 3 / 2) + " -p " +
-              (udp ? "udp" : "tcp") + " --sport " + std::to_string(1000 + i) +
-              " --dport " + (udp ? "53" : i % 3 ? "443" : "80") +
+              std::to_string(1 + i % 3 / 2) + " -p " + (udp ? "udp" : "tcp") +
+              " --sport " + std::to_string(1000 + i) + " --dport " +
+              (udp     ? "53"
+               : i % 3 ? "443"
+                       : "80") +
               (udp ? "" : std::string(" --state ") + states[i % 3]) +
               " -t 600 -m " + marks[i % 3] + (i % 4 == 0 ? " -w 3" : "") +
               " 2>/dev/null || exit 1\n";

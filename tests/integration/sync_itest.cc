@@ -620,10 +620,9 @@ TEST(SyncCommit, CommitPutsTheExternalCacheIntoTheKernel) {
   int n_exit = -1;
   const std::string n_out = d->Client("-n", &n_exit);
   ASSERT_EQ(n_exit, 0) << n_out;
-  EXPECT_TRUE(WaitUntil([&] { return resyncs_sent() == sent_before + 1; },
-                        kConverge))
-      << "resync requests sent: " << sent_before << " then "
-      << resyncs_sent();
+  EXPECT_TRUE(
+      WaitUntil([&] { return resyncs_sent() == sent_before + 1; }, kConverge))
+      << "resync requests sent: " << sent_before << " then " << resyncs_sent();
   ASSERT_TRUE(WaitUntil(
       [&] {
         return TestFlows(Normalized(d->Client("-e"))).size() ==

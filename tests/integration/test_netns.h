@@ -81,18 +81,18 @@ bool InCi();
 }  // namespace ctcollect::itest
 
 // Skips the current test with `why` outside CI; fails it with `why` in CI.
-#define SKIP_UNLESS_CI(why)                                               \
-  do {                                                                    \
-    if (::ctcollect::itest::InCi()) {                                     \
-      GTEST_FAIL() << "CI=true and this test cannot run: " << (why);      \
-    }                                                                     \
-    GTEST_SKIP() << (why);                                                \
+#define SKIP_UNLESS_CI(why)                                          \
+  do {                                                               \
+    if (::ctcollect::itest::InCi()) {                                \
+      GTEST_FAIL() << "CI=true and this test cannot run: " << (why); \
+    }                                                                \
+    GTEST_SKIP() << (why);                                           \
   } while (0)
 
 // Skips the current test, saying why, when this process cannot make
 // namespaces and talk ctnetlink (see MissingPrivilege); fails it in CI.
-#define REQUIRE_PRIVILEGE()                                               \
-  do {                                                                    \
-    std::string why = ::ctcollect::itest::MissingPrivilege();             \
-    if (!why.empty()) SKIP_UNLESS_CI("integration test " + why);          \
+#define REQUIRE_PRIVILEGE()                                      \
+  do {                                                           \
+    std::string why = ::ctcollect::itest::MissingPrivilege();    \
+    if (!why.empty()) SKIP_UNLESS_CI("integration test " + why); \
   } while (0)

@@ -5,12 +5,12 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <memory>
-#include <utility>
-#include <vector>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "tests/integration/daemon.h"
 #include "tests/integration/prometheus_server.h"
@@ -188,9 +188,8 @@ struct FlowsApiSite {
                                             const char* scheme = "http") {
     const std::string body = "/tmp/ctct-flows-body-" + std::to_string(getpid());
     CommandResult r = pair.b().Run(
-        "curl -s --max-time 5 " + args + " -o " + body +
-        " -w '%{http_code}' " + scheme + "://198.18.0.1:" +
-        std::to_string(kPort) + path);
+        "curl -s --max-time 5 " + args + " -o " + body + " -w '%{http_code}' " +
+        scheme + "://198.18.0.1:" + std::to_string(kPort) + path);
     std::ifstream in(body);
     std::string text((std::istreambuf_iterator<char>(in)), {});
     std::remove(body.c_str());
@@ -216,9 +215,10 @@ TEST(FlowsApi, LoopbackOnlyByDefaultAllOrOffOnRequestFromAnotherNamespace) {
     std::string flag;
     bool remote, local;
   };
-  for (const Case& c : {Case{"", false, true}, Case{"--web.flows-api=local", false, true},
-                        Case{"--web.flows-api=all", true, true},
-                        Case{"--web.flows-api=off", false, false}}) {
+  for (const Case& c :
+       {Case{"", false, true}, Case{"--web.flows-api=local", false, true},
+        Case{"--web.flows-api=all", true, true},
+        Case{"--web.flows-api=off", false, false}}) {
     SCOPED_TRACE(c.flag.empty() ? "default" : c.flag);
     auto d = site.Start(c.flag.empty() ? std::vector<std::string>{}
                                        : std::vector<std::string>{c.flag});
