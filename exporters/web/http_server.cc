@@ -15,9 +15,10 @@
 #include "exporters/formats/flow_stream.h"
 #include "exporters/formats/stats_json.h"
 #include "exporters/web/flows_access.h"
+#include "exporters/web/http_front.h"
 #include "exporters/web/landing_page.h"
 #include "exporters/web/query_params.h"
-#include "exporters/web/tls_front.h"
+#include "exporters/web/tls_context.h"
 #include "exporters/web/web_config.h"
 
 namespace ctcollect {
@@ -122,18 +123,18 @@ void ServeFlows(mg_connection* c, const HttpOptions& opts) {
 // What every request must get past before a handler sees it.
 struct HttpServer::Gate {
   std::unique_ptr<BasicAuth> auth;
-  std::unique_ptr<TlsFront> tls;  // TLS mode: only its relays may connect
+  // The front that owns the public addresses: only its relays may reach
+  // civetweb's internal port.
+  std::unique_ptr<HttpFront> front;
   FlowsApi flows_api = FlowsApi::kLocal;
 
-  // The client's address: civetweb's peer, or in TLS mode the address of
-  // the client the relay carries ("" for a connection that is no relay).
+  bool FromFront(const mg_request_info* ri) const {
+    return front != nullptr && std::string(ri->remote_addr) == "127.0.0.1" &&
+           front->IsRelay(ri->remote_port);
+  }
+  // The address of the client the front's relay carries.
   std::string ClientAddress(const mg_request_info* ri) const {
-    if (tls != nullptr) {
-      return std::string(ri->remote_addr) == "127.0.0.1"
-                 ? tls->ClientOf(ri->remote_port)
-                 : std::string();
-    }
-    return ri->remote_addr;
+    return FromFront(ri) ? front->ClientOf(ri->remote_port) : std::string();
   }
   bool MayReadFlows(const mg_request_info* ri) const {
     return FlowsAllowed(flows_api, ClientAddress(ri));
@@ -142,24 +143,20 @@ struct HttpServer::Gate {
 
 namespace {
 
-// Every request passes here first: in TLS mode only the TLS front's own
-// connections get in (403 for anything else on the internal port); with
-// basic auth configured, one without valid credentials gets 401.
+// Every request passes here first: only the front's own connections get in
+// (403 for anything else on the internal port); with basic auth
+// configured, one without valid credentials gets 401.
 int BeginRequest(mg_connection* conn) {
   const auto* server =
       static_cast<const CivetServer*>(mg_get_user_data(mg_get_context(conn)));
   const auto* gate =
       static_cast<const HttpServer::Gate*>(server->getUserContext());
   if (gate == nullptr) return 0;
-  if (gate->tls != nullptr) {
-    const mg_request_info* ri = mg_get_request_info(conn);
-    if (std::string(ri->remote_addr) != "127.0.0.1" ||
-        !gate->tls->IsRelay(ri->remote_port)) {
-      mg_printf(conn,
-                "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
-                "Connection: close\r\n\r\n");
-      return 403;
-    }
+  if (!gate->FromFront(mg_get_request_info(conn))) {
+    mg_printf(conn,
+              "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n"
+              "Connection: close\r\n\r\n");
+    return 403;
   }
   if (gate->auth->enabled() &&
       !gate->auth->Check(mg_get_header(conn, "Authorization"))) {
@@ -206,26 +203,31 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
            : gate_->flows_api == FlowsApi::kOff ? "off"
                                                 : "loopback clients only") +
           " (--web.flows-api=" + FlowsApiName(gate_->flows_api) + ")");
-  std::string ports;
-  for (const auto& l : opts_.listen) {
-    if (!ports.empty()) ports += ",";
-    ports += l;
-  }
-  // TLS mode: civetweb serves an internal loopback port, the TLS front the
-  // public addresses.
-  if (web.tls) ports = "127.0.0.1:0";
+  // The TLS context first: a bad certificate or key is a configuration
+  // error, found before anything listens.
+  TlsContext tls = web.tls ? NewTlsContext(*web.tls) : nullptr;
+  // civetweb answers on an internal loopback port, one request per
+  // connection; the front owns the public addresses (http_front.h).
+  const std::string internal = "127.0.0.1:0";
   std::vector<std::string> civet_opts = {
-      "listening_ports", ports, "num_threads", std::to_string(opts_.threads),
-      "request_timeout_ms", "5000", "enable_keep_alive", "yes",
-      "keep_alive_timeout_ms", "10000", "max_request_size", "16384",
-      // A burst of connections (or idle ones held open on purpose) queues
-      // in memory, bounded, instead of filling the kernel's backlog.
-      "listen_backlog", "1024", "connection_queue", "1024",
+      "listening_ports",
+      internal,
+      "num_threads",
+      std::to_string(opts_.threads),
+      "request_timeout_ms",
+      "5000",
+      "enable_keep_alive",
+      "no",
+      "max_request_size",
+      "16384",
+      "listen_backlog",
+      "1024",
+      "connection_queue",
+      "1024",
       // Header and body leave in separate writes: without this, Nagle and
-      // the client's delayed ACK add 40 ms to every keep-alive scrape.
-      "tcp_nodelay", "1",
-      // A client that does not send its request promptly loses its
-      // worker after 5 s; scrapers send at once.
+      // the front's delayed ACK add 40 ms to every answer.
+      "tcp_nodelay",
+      "1",
   };
   if (!web.headers.empty()) {
     std::string lines;
@@ -240,12 +242,10 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
     server_ =
         std::make_unique<CivetServer>(civet_opts, &callbacks, gate_.get());
   } catch (const CivetException& e) {
-    throw std::runtime_error("cannot listen on " + ports + ": " + e.what());
+    throw std::runtime_error("cannot listen on " + internal + ": " + e.what());
   }
-  if (web.tls) {
-    gate_->tls = std::make_unique<TlsFront>(*web.tls, opts_.listen,
-                                            server_->getListeningPorts()[0]);
-  }
+  gate_->front = std::make_unique<HttpFront>(
+      opts_.listen, server_->getListeningPorts()[0], std::move(tls));
 
   handlers_->metrics = std::make_unique<FnHandler>([this](mg_connection* c) {
     std::ostringstream os;
@@ -289,26 +289,17 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
 }
 
 void HttpServer::CheckListenAddresses(const std::vector<std::string>& listen) {
-  // Debian's civetweb is built without IPv6: say so as a configuration
-  // error instead of failing to bind with a vague message.
-  for (const auto& l : listen) {
-    if (!l.empty() && l.front() == '[' && mg_check_feature(8) == 0) {
-      throw ConfigError("--web.listen-address " + l +
-                        ": this build's civetweb has no IPv6 support; use an "
-                        "IPv4 address or :PORT");
-    }
-  }
+  for (const auto& l : listen) HttpFront::CheckListenAddress(l);
 }
 
 HttpServer::~HttpServer() {
-  // server_ is destroyed first (it is declared after gate_): its workers
-  // stop before the gate they read goes away.
+  // The front stops first, so no new request reaches civetweb; server_ is
+  // destroyed before gate_ (it is declared after it): its workers stop
+  // before the gate they read goes away.
+  gate_->front.reset();
   if (server_) server_->close();
 }
 
-std::vector<int> HttpServer::ports() const {
-  if (gate_->tls) return gate_->tls->ports();
-  return server_->getListeningPorts();
-}
+std::vector<int> HttpServer::ports() const { return gate_->front->ports(); }
 
 }  // namespace ctcollect
