@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "collector/base/clock.h"
+#include "collector/base/fd_limit.h"
 #include "collector/base/log.h"
 #include "collector/base/version.h"
 #include "collector/config/config_file.h"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   // storm test found it). A fixed threshold keeps large blocks mmap'd, so
   // memory goes back to the kernel when a table shrinks.
   mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+  RaiseOpenFilesLimit();
 
   // Block the signals we wait for before any thread starts, so every
   // thread inherits the mask and only sigwait() sees them.
@@ -91,8 +93,7 @@ int main(int argc, char** argv) {
   try {
     HttpOptions hopts;
     for (const auto& l : opts.listen_addresses) {
-      hopts.listen.push_back(
-          ListenAddressToCivetweb("--web.listen-address", l));
+      hopts.listen.push_back(NormalizeListenAddress("--web.listen-address", l));
     }
     HttpServer::CheckListenAddresses(hopts.listen);
 

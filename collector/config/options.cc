@@ -83,7 +83,7 @@ size_t ParseByteSize(std::string_view flag, std::string_view v) {
   return static_cast<size_t>(bytes);
 }
 
-std::string ListenAddressToCivetweb(std::string_view flag, std::string_view v) {
+std::string NormalizeListenAddress(std::string_view flag, std::string_view v) {
   size_t colon = v.rfind(':');
   if (colon == std::string_view::npos) Fail(flag, v, "expected HOST:PORT");
   std::string_view host = v.substr(0, colon);
@@ -119,7 +119,7 @@ const std::map<std::string_view, Setter>& DaemonFlags() {
   static const std::map<std::string_view, Setter> kFlags = {
       {"--web.listen-address",
        [](DaemonOptions& o, auto f, auto v) {
-         ListenAddressToCivetweb(f, v);
+         NormalizeListenAddress(f, v);
          o.listen_addresses.emplace_back(v);
        }},
       {"--web.telemetry-path",

@@ -74,7 +74,8 @@ std::string DaemonUsage();
 std::chrono::milliseconds ParseDuration(std::string_view flag,
                                         std::string_view v);
 size_t ParseByteSize(std::string_view flag, std::string_view v);
-// Validates HOST:PORT and returns it in civetweb's listening_ports syntax.
-std::string ListenAddressToCivetweb(std::string_view flag, std::string_view v);
+// Validates HOST:PORT and returns it as the web front listens on it
+// ("PORT", "IPv4:PORT" or "[IPv6]:PORT"; "localhost" is 127.0.0.1).
+std::string NormalizeListenAddress(std::string_view flag, std::string_view v);
 
 }  // namespace ctcollect

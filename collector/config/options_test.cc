@@ -75,10 +75,10 @@ TEST(DaemonOptions, ErrorMessagesNameTheFlag) {
 }
 
 TEST(DaemonOptions, ListenAddressesInCivetwebSyntax) {
-  EXPECT_EQ(ListenAddressToCivetweb("f", ":10034"), "10034");
-  EXPECT_EQ(ListenAddressToCivetweb("f", "127.0.0.1:9"), "127.0.0.1:9");
-  EXPECT_EQ(ListenAddressToCivetweb("f", "localhost:9"), "127.0.0.1:9");
-  EXPECT_EQ(ListenAddressToCivetweb("f", "[::1]:9"), "[::1]:9");
+  EXPECT_EQ(NormalizeListenAddress("f", ":10034"), "10034");
+  EXPECT_EQ(NormalizeListenAddress("f", "127.0.0.1:9"), "127.0.0.1:9");
+  EXPECT_EQ(NormalizeListenAddress("f", "localhost:9"), "127.0.0.1:9");
+  EXPECT_EQ(NormalizeListenAddress("f", "[::1]:9"), "[::1]:9");
 }
 
 TEST(DaemonOptions, Durations) {

@@ -190,7 +190,8 @@ std::string HttpFront::ClientOf(int port) const {
 }
 
 FrontStats HttpFront::stats() const {
-  return {open_.load(), accepted_.load(), timed_out_.load(), evicted_.load()};
+  return {open_.load(), max_connections_, accepted_.load(), timed_out_.load(),
+          evicted_.load()};
 }
 
 void HttpFront::Watch(int fd, uint64_t tag, uint32_t events,

@@ -41,6 +41,7 @@ namespace ctcollect {
 
 struct FrontStats {
   int64_t open = 0;        // client connections open now
+  int64_t max = 0;         // max_connections
   uint64_t accepted = 0;   // client connections accepted
   uint64_t timed_out = 0;  // closed at a deadline (kHead/kIdle/kStall)
   uint64_t evicted = 0;    // closed to make room at max_connections

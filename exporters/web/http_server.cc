@@ -15,6 +15,7 @@
 #include "exporters/formats/flow_stream.h"
 #include "exporters/formats/stats_json.h"
 #include "exporters/web/flows_access.h"
+#include "exporters/web/front_metrics.h"
 #include "exporters/web/http_front.h"
 #include "exporters/web/landing_page.h"
 #include "exporters/web/query_params.h"
@@ -248,8 +249,10 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
       opts_.listen, server_->getListeningPorts()[0], std::move(tls));
 
   handlers_->metrics = std::make_unique<FnHandler>([this](mg_connection* c) {
+    std::vector<prometheus::MetricFamily> families = collectable_.Collect();
+    RenderFrontMetrics(gate_->front->stats(), &families);
     std::ostringstream os;
-    prometheus::TextSerializer().Serialize(os, collectable_.Collect());
+    prometheus::TextSerializer().Serialize(os, families);
     Reply(c, 200, "text/plain; version=0.0.4; charset=utf-8", os.str());
   });
   handlers_->landing =

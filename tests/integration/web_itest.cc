@@ -13,57 +13,13 @@
 #include <vector>
 
 #include "tests/integration/daemon.h"
+#include "tests/integration/pki.h"
 #include "tests/integration/prometheus_server.h"
 #include "tests/integration/sync_pair.h"
 #include "tests/integration/test_netns.h"
 
 namespace ctcollect::itest {
 namespace {
-
-// A CA, a server certificate for 127.0.0.1 and a client certificate, in a
-// temporary directory.
-class Pki {
- public:
-  Pki() {
-    char tmpl[] = "/tmp/ctct-pki-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    std::string d = ShellQuote(dir_);
-    CommandResult r = Shell(
-        "cd " + d +
-        " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out "
-        "ca.crt -subj /CN=ctct-ca -days 1 2>&1"
-        " && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > san.ext"
-        " && openssl req -newkey rsa:2048 -nodes -keyout server.key -out "
-        "server.csr -subj /CN=localhost 2>&1"
-        " && openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key "
-        "-CAcreateserial -out server.crt -days 1 -extfile san.ext 2>&1"
-        " && openssl req -newkey rsa:2048 -nodes -keyout client.key -out "
-        "client.csr -subj /CN=scraper 2>&1"
-        " && openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key "
-        "-CAcreateserial -out client.crt -days 1 2>&1");
-    ok_ = r.exit_code == 0;
-    error_ = r.out;
-    CommandResult h = Shell(
-        "/usr/bin/python3 -W ignore -c \"import crypt; print(crypt.crypt("
-        "'s3cret', crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1024)))\"");
-    hash_ = h.out.substr(0, h.out.find('\n'));
-    ok_ = ok_ && h.exit_code == 0 && hash_.size() == 60;
-  }
-  ~Pki() { Shell("rm -rf " + ShellQuote(dir_)); }
-  bool ok() const { return ok_; }
-  const std::string& error() const { return error_; }
-  std::string path(const std::string& f) const { return dir_ + "/" + f; }
-  const std::string& hash() const { return hash_; }
-  // Writes a web config named `name` here; returns its path.
-  std::string WebConfig(const std::string& name, const std::string& text) {
-    std::ofstream(path(name)) << text;
-    return path(name);
-  }
-
- private:
-  std::string dir_, error_, hash_;
-  bool ok_ = false;
-};
 
 std::string Curl(const std::string& args, int* code) {
   CommandResult r = Shell("curl -sS --max-time 5 " + args + " 2>&1");
