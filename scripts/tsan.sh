@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the tsan preset (ThreadSanitizer) and runs the tests that exercise
 # the daemon's threads: the unit tests (counter shards read while written,
-# the flow tracker, the control protocol and server, the HTTP server) and the
-# integration tests where many clients meet a storm, where the control
-# socket serves both protocols (ControlSocket.*, many clients at once among
+# the flow tracker, the control protocol and server, the HTTP server and its
+# front) and the integration tests where many clients meet a storm (and a
+# thousand held connections, plain and TLS), where the control socket
+# serves both protocols (ControlSocket.*, many clients at once among
 # them), and where a watched namespace is deleted and comes back (the
 # collector's supervisor swaps watchers under readers). It prints the list of
 # tests it selected first, so a pattern that matches nothing shows. The
@@ -16,6 +17,6 @@ cd "$(dirname "$0")/.."
 cmake --preset tsan >/dev/null
 cmake --build build/tsan -j"$(nproc)"
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
-select='CounterShard|FlowTracker|ControlProtocol|ControlServer|ControlSocket|HttpServer|Concurrency|DaemonHttp|WebConfig\.Tls|Service\.Notifies|Faults\.DeletedNamespace'
+select='CounterShard|FlowTracker|ControlProtocol|ControlServer|ControlSocket|HttpServer|HttpFront|WebFront|Concurrency|DaemonHttp|WebConfig\.Tls|Service\.Notifies|Faults\.DeletedNamespace'
 ctest --test-dir build/tsan -N -R "$select"
 ctest --test-dir build/tsan -j1 --timeout 600 --output-on-failure -R "$select"

@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,15 +26,6 @@
 using namespace ctcollect::itest;
 
 namespace {
-
-long Threads(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("Threads:", 0) == 0) return std::stol(line.substr(8));
-  }
-  return -1;
-}
 
 double Percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
@@ -63,21 +53,14 @@ int main(int argc, char** argv) {
   for (bool tls : {false, true}) {
     std::vector<std::string> args = {"--netns=" + ns.name()};
     if (tls) {
-      args.push_back("--web.config.file=" +
-                     pki.WebConfig("web.yml",
-                                   "tls_server_config:\n  cert_file: "
-                                   "server.crt\n  key_file: server.key\n"));
+      args.push_back("--web.config.file=" + pki.TlsWebConfig());
     }
     Daemon::Options o;
     o.ready_deadline = 0;
     Daemon d(args, o);
     std::shared_ptr<SSL_CTX> ctx;
     if (tls) ctx = NewTlsClientContext();
-    if (!WaitUntil(
-            [&] {
-              return Scrape(d.port(), ctx.get(), "/-/ready", 2).status == 200;
-            },
-            20)) {
+    if (!WaitForOk(d.port(), ctx.get(), "/-/ready", 20)) {
       std::fprintf(stderr, "web_front_bench: daemon not ready\n%s",
                    d.log().c_str());
       return 1;
@@ -109,11 +92,12 @@ int main(int argc, char** argv) {
       const double p99 = Percentile(ms, 0.99);
       if (held == 0) reference_p99 = p99;
       std::printf(
-          "| %s | %d | %d | %d | %.2f | %.2f | %.2f | %.2fx | %ld | "
+          "| %s | %d | %d | %d | %.2f | %.2f | %.2f | %.2fx | %lld | "
           "%.1f |\n",
           tls ? "TLS" : "plain", held, scrapes, failed, Percentile(ms, 0.5),
           p99, *std::max_element(ms.begin(), ms.end()), p99 / reference_p99,
-          Threads(d.pid()), static_cast<double>(RssKiB(d.pid())) / 1024);
+          static_cast<long long>(ProcStatus(d.pid(), "Threads")),
+          static_cast<double>(RssKiB(d.pid())) / 1024);
       std::fflush(stdout);
     }
   }

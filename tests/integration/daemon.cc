@@ -59,11 +59,13 @@ int HttpGetHere(int port, const std::string& path, std::string* body) {
 
 }  // namespace
 
-int64_t RssKiB(pid_t pid) {
+int64_t ProcStatus(pid_t pid, const std::string& field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6));
+    if (line.rfind(field + ":", 0) == 0) {
+      return std::stoll(line.substr(field.size() + 1));
+    }
   }
   return -1;
 }

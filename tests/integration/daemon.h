@@ -32,8 +32,11 @@ inline constexpr bool kSanitized = false;
 inline constexpr char kStormPace[] = "";
 #endif
 
+// A number from /proc/PID/status ("VmRSS", "Threads", ...); -1 if the
+// process or the field is gone.
+int64_t ProcStatus(pid_t pid, const std::string& field);
 // VmRSS of a process in KiB, -1 if it is gone.
-int64_t RssKiB(pid_t pid);
+inline int64_t RssKiB(pid_t pid) { return ProcStatus(pid, "VmRSS"); }
 
 // A free TCP port on 127.0.0.1 (bound to port 0, then released).
 int FreePort();

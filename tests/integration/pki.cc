@@ -41,4 +41,10 @@ std::string Pki::WebConfig(const std::string& name, const std::string& text) {
   return path(name);
 }
 
+std::string Pki::TlsWebConfig() {
+  return WebConfig("tls.yml",
+                   "tls_server_config:\n  cert_file: server.crt\n"
+                   "  key_file: server.key\n");
+}
+
 }  // namespace ctcollect::itest

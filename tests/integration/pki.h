@@ -19,6 +19,9 @@ class Pki {
   const std::string& hash() const { return hash_; }
   // Writes a web config named `name` here; returns its path.
   std::string WebConfig(const std::string& name, const std::string& text);
+  // A web config that serves TLS with the server certificate, and nothing
+  // else; its path.
+  std::string TlsWebConfig();
 
  private:
   std::string dir_, error_, hash_;

@@ -145,4 +145,15 @@ ScrapeResult Scrape(int port, SSL_CTX* tls, const std::string& path,
   return r;
 }
 
+bool WaitForOk(int port, SSL_CTX* tls, const std::string& path,
+               double seconds) {
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (Scrape(port, tls, path, 2).status != 200) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    usleep(200000);
+  }
+  return true;
+}
+
 }  // namespace ctcollect::itest

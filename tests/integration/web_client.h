@@ -59,4 +59,7 @@ struct ScrapeResult {
 ScrapeResult Scrape(int port, SSL_CTX* tls, const std::string& path,
                     double timeout);
 
+// Whether `path` answers 200 within `seconds` (asked again every 0.2 s).
+bool WaitForOk(int port, SSL_CTX* tls, const std::string& path, double seconds);
+
 }  // namespace ctcollect::itest

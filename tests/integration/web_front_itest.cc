@@ -46,20 +46,14 @@ TEST_P(HeldConnections, EveryScrapeAnsweredWithinASecondDuringStorms) {
     }
     pki = std::make_unique<Pki>();
     ASSERT_TRUE(pki->ok()) << pki->error();
-    args.push_back("--web.config.file=" +
-                   pki->WebConfig("web.yml",
-                                  "tls_server_config:\n  cert_file: "
-                                  "server.crt\n  key_file: server.key\n"));
+    args.push_back("--web.config.file=" + pki->TlsWebConfig());
   }
   Daemon::Options o;
   o.ready_deadline = 0;
   Daemon d(args, o);
   std::shared_ptr<SSL_CTX> ctx;
   if (tls) ctx = NewTlsClientContext();
-  ASSERT_TRUE(WaitUntil(
-      [&] { return Scrape(d.port(), ctx.get(), "/-/ready", 2).status == 200; },
-      20))
-      << d.log();
+  ASSERT_TRUE(WaitForOk(d.port(), ctx.get(), "/-/ready", 20)) << d.log();
 
   constexpr int kHeld = 1000;
   ConnectionHolder::Options ho;
