@@ -296,10 +296,9 @@ void HttpServer::CheckListenAddresses(const std::vector<std::string>& listen) {
 }
 
 HttpServer::~HttpServer() {
-  // The front stops first, so no new request reaches civetweb; server_ is
-  // destroyed before gate_ (it is declared after it): its workers stop
-  // before the gate they read goes away.
-  gate_->front.reset();
+  // civetweb's workers stop first (server_ is declared after gate_, so it
+  // is destroyed first too): they read the gate and its front until then,
+  // and the front goes on relaying their last answers.
   if (server_) server_->close();
 }
 

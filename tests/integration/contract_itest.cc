@@ -48,7 +48,8 @@ std::vector<std::string> SamplesWithoutNetns(const Metrics& m,
     // The daemon's own, not of any namespace.
     if (name == "ctcollect_build_info" ||
         name == "ctcollect_scrape_duration_seconds" ||
-        name == "ctcollect_netns_missing") {
+        name == "ctcollect_netns_missing" ||
+        name.rfind("ctcollect_http_connections", 0) == 0) {
       continue;
     }
     if (name.rfind("conntrack_", 0) != 0 && name.rfind("ctcollect_", 0) != 0) {

@@ -54,7 +54,6 @@ void ConnectionHolder::Run() {
   auto open = [this](Slot& s) {
     const bool handshake = s.kind != Kind::kSilent;
     s.conn = std::make_unique<WebConn>(o_.port, o_.tls, 2.0, handshake);
-    const auto opened = Clock::now();
     bool ok = s.conn->ok();
     double hold = o_.head_timeout;
     if (ok && s.kind == Kind::kHalfHead) {
@@ -72,7 +71,8 @@ void ConnectionHolder::Run() {
       return false;
     }
     // The idle bound runs from the answer, the others from connect.
-    const auto from = s.kind == Kind::kIdleKeepAlive ? Clock::now() : opened;
+    const auto from =
+        s.kind == Kind::kIdleKeepAlive ? Clock::now() : s.conn->connected_at();
     s.renew_at = from + Seconds(hold - o_.margin);
     return true;
   };
@@ -81,14 +81,17 @@ void ConnectionHolder::Run() {
     if (open(s)) ++open_;
   }
   while (!stop_) {
-    const auto now = Clock::now();
     for (Slot& s : slots) {
-      if (stop_ || s.renew_at > now) continue;
+      // The time now, not at the start of the pass: renewals with TLS
+      // handshakes take a while each.
+      if (stop_ || s.renew_at > Clock::now()) continue;
       if (s.conn != nullptr) {
-        // 50 ms of slack for the server's own timer granularity.
-        if (now > s.renew_at + Seconds(o_.margin - 0.05)) {
+        // Whether it is still open, and whether it should be: checked
+        // before the time, with 50 ms of slack for the server's timer.
+        const bool closed = s.conn->ClosedByServer();
+        if (Clock::now() > s.renew_at + Seconds(o_.margin - 0.05)) {
           ++late_;
-        } else if (s.conn->ClosedByServer()) {
+        } else if (closed) {
           ++closed_early_;
         }
         s.conn.reset();

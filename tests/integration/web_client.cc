@@ -35,6 +35,7 @@ WebConn::WebConn(int port, SSL_CTX* tls, double timeout, bool handshake) {
   a.sin_port = htons(static_cast<uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) return;
+  connected_at_ = std::chrono::steady_clock::now();
   if (tls != nullptr && handshake) {
     ssl_ = SSL_new(tls);
     if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1 ||

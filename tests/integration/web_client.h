@@ -6,6 +6,7 @@
 // shared.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,6 +32,11 @@ class WebConn {
 
   bool ok() const { return ok_; }
   int fd() const { return fd_; }
+  // When connect() returned (before any TLS handshake): where a server's
+  // deadline for the handshake and first request starts.
+  std::chrono::steady_clock::time_point connected_at() const {
+    return connected_at_;
+  }
   bool Send(std::string_view bytes);
   // One answer: its status (0 if none came whole) and body (by
   // Content-Length, else to the close).
@@ -45,6 +51,7 @@ class WebConn {
   int fd_ = -1;
   SSL* ssl_ = nullptr;
   bool ok_ = false;
+  std::chrono::steady_clock::time_point connected_at_;
   std::string buffered_;
 };
 
