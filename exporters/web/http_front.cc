@@ -100,10 +100,9 @@ struct HttpFront::Conn {
   bool expired = false;  // its deadline passed once: next time it closes
 };
 
-HttpFront::HttpFront(const std::vector<std::string>& listen, int backend_port,
-                     TlsContext tls, int max_connections)
+HttpFront::HttpFront(const std::vector<std::string>& listen, TlsContext tls,
+                     int max_connections)
     : tls_(std::move(tls)),
-      backend_port_(backend_port),
       max_connections_(max_connections > 0 ? max_connections
                                            : DefaultMaxConnections()) {
   auto fail = [this](const std::string& why) {
@@ -150,6 +149,10 @@ HttpFront::HttpFront(const std::vector<std::string>& listen, int backend_port,
     unused = 0;
     Watch(listen_fds_[i], kListenTag | i, EPOLLIN, &unused);
   }
+}
+
+void HttpFront::Start(int backend_port) {
+  backend_port_ = backend_port;
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "ctc-web-front");
     Run();
@@ -162,7 +165,7 @@ HttpFront::~HttpFront() {
   if (write(wake_fd_, &one, sizeof(one)) < 0) {
     // The loop also wakes at its next deadline check.
   }
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   while (!conns_.empty()) Close(*conns_.begin()->second);
   for (int fd : listen_fds_) close(fd);
   close(wake_fd_);

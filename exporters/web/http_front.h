@@ -19,7 +19,7 @@
 // carries, and the server refuses requests from any other (IsRelay()).
 //
 // Thread safety: IsRelay(), ClientOf() and stats() from any thread;
-// construction and destruction from one.
+// construction, Start() and destruction from one.
 #pragma once
 
 #include <atomic>
@@ -49,12 +49,15 @@ struct FrontStats {
 
 class HttpFront {
  public:
-  // `listen`: "IP:PORT", ":PORT", "PORT" or "[IPv6]:PORT"; `backend_port`:
-  // civetweb's port on 127.0.0.1; `tls` null for plain HTTP.
+  // Listens on `listen` ("IP:PORT", ":PORT", "PORT" or "[IPv6]:PORT")
+  // before civetweb takes a port of its own, so an ephemeral port chosen
+  // for civetweb can never be one of these. `tls` null for plain HTTP;
   // `max_connections` 0: three quarters of the open-files limit (at most
   // 65536). Throws std::runtime_error when it cannot listen.
-  HttpFront(const std::vector<std::string>& listen, int backend_port,
-            TlsContext tls, int max_connections = 0);
+  HttpFront(const std::vector<std::string>& listen, TlsContext tls,
+            int max_connections = 0);
+  // Starts accepting, handing requests to civetweb's port on 127.0.0.1.
+  void Start(int backend_port);
   ~HttpFront();
   HttpFront(const HttpFront&) = delete;
   HttpFront& operator=(const HttpFront&) = delete;
@@ -94,7 +97,7 @@ class HttpFront {
   int MillisToNextDeadline(Clock::time_point now) const;
 
   TlsContext tls_;
-  int backend_port_;
+  int backend_port_ = 0;
   int max_connections_;
   std::vector<int> listen_fds_;
   std::vector<int> ports_;

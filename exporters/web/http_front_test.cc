@@ -107,8 +107,9 @@ class Backend {
 TEST(HttpFront, RelaysCompleteRequestsAndKeepsTheClientsConnection) {
   HttpFront* front_ptr = nullptr;
   Backend backend(&front_ptr);
-  HttpFront front({"127.0.0.1:0"}, backend.port(), nullptr);
+  HttpFront front({"127.0.0.1:0"}, nullptr);
   front_ptr = &front;
+  front.Start(backend.port());
   int fd = Connect(front.ports()[0]);
   for (const char* path : {"/metrics", "/-/ready"}) {
     std::string req =
@@ -129,8 +130,9 @@ TEST(HttpFront, RelaysCompleteRequestsAndKeepsTheClientsConnection) {
 TEST(HttpFront, SilentConnectionsDoNotHoldTheBackendAndMakeRoom) {
   HttpFront* front_ptr = nullptr;
   Backend backend(&front_ptr);
-  HttpFront front({"127.0.0.1:0"}, backend.port(), nullptr, 20);
+  HttpFront front({"127.0.0.1:0"}, nullptr, 20);
   front_ptr = &front;
+  front.Start(backend.port());
   std::vector<int> silent;
   for (int i = 0; i < 20; ++i) silent.push_back(Connect(front.ports()[0]));
   // A half request line and 19 silent ones fill the front; a scrape still
@@ -150,8 +152,9 @@ TEST(HttpFront, SilentConnectionsDoNotHoldTheBackendAndMakeRoom) {
 TEST(HttpFront, AnOversizedHeadIsRefusedWithoutReachingTheBackend) {
   HttpFront* front_ptr = nullptr;
   Backend backend(&front_ptr);
-  HttpFront front({"127.0.0.1:0"}, backend.port(), nullptr);
+  HttpFront front({"127.0.0.1:0"}, nullptr);
   front_ptr = &front;
+  front.Start(backend.port());
   int fd = Connect(front.ports()[0]);
   std::string req = "GET / HTTP/1.1\r\nX: " + std::string(1 << 20, 'a');
   send(fd, req.data(), req.size(), MSG_NOSIGNAL);

@@ -207,8 +207,10 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
   // The TLS context first: a bad certificate or key is a configuration
   // error, found before anything listens.
   TlsContext tls = web.tls ? NewTlsContext(*web.tls) : nullptr;
+  // The front owns the public addresses (http_front.h) and listens first;
   // civetweb answers on an internal loopback port, one request per
-  // connection; the front owns the public addresses (http_front.h).
+  // connection. The gate has its front before civetweb's workers start.
+  gate_->front = std::make_unique<HttpFront>(opts_.listen, std::move(tls));
   const std::string internal = "127.0.0.1:0";
   std::vector<std::string> civet_opts = {
       "listening_ports",
@@ -245,8 +247,7 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
   } catch (const CivetException& e) {
     throw std::runtime_error("cannot listen on " + internal + ": " + e.what());
   }
-  gate_->front = std::make_unique<HttpFront>(
-      opts_.listen, server_->getListeningPorts()[0], std::move(tls));
+  gate_->front->Start(server_->getListeningPorts()[0]);
 
   handlers_->metrics = std::make_unique<FnHandler>([this](mg_connection* c) {
     std::vector<prometheus::MetricFamily> families = collectable_.Collect();
