@@ -240,4 +240,14 @@ bool TestNetns::NoTrackTcpPort(int port) const {
              .exit_code == 0;
 }
 
+bool TestNetns::NoTrackLoopbackTcp() const {
+  return Run("nft add table inet ctct_raw && nft add chain inet ctct_raw out "
+             "'{ type filter hook output priority raw; }' && nft add chain "
+             "inet ctct_raw pre '{ type filter hook prerouting priority raw; "
+             "}' && nft add rule inet ctct_raw out oif lo meta l4proto tcp "
+             "notrack && nft add rule inet ctct_raw pre iif lo meta l4proto "
+             "tcp notrack")
+             .exit_code == 0;
+}
+
 }  // namespace ctcollect::itest

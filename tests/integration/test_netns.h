@@ -64,6 +64,10 @@ class TestNetns {
   // TCP to or from `port` is not tracked (notrack at raw priority): e.g.
   // the HTTP scrapes of a daemon that listens inside the namespace.
   bool NoTrackTcpPort(int port) const;
+  // No TCP over loopback is tracked: a daemon inside makes no flows there,
+  // neither by its scrapes nor by its web front's relays to civetweb's
+  // internal port (one loopback connection per request).
+  bool NoTrackLoopbackTcp() const;
 
  private:
   void Create();
