@@ -53,7 +53,7 @@ std::string ReadSome(int fd, size_t n) {
 // with its own first line and the client the front says it carries.
 class Backend {
  public:
-  explicit Backend(const HttpFront* const* front) : front_(front) {
+  explicit Backend(const HttpFront* front) : front_(front) {
     fd_ = Listen(&port_);
     thread_ = std::thread([this] { Serve(); });
   }
@@ -88,8 +88,8 @@ class Backend {
       }
       const int port = ntohs(peer.sin_port);
       std::string body = req.substr(0, req.find('\r')) + " from " +
-                         (*front_)->ClientOf(port) +
-                         ((*front_)->IsRelay(port) ? " relay" : "");
+                         front_->ClientOf(port) +
+                         (front_->IsRelay(port) ? " relay" : "");
       std::string ans =
           "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) +
           "\r\n\r\n" + body;
@@ -97,19 +97,27 @@ class Backend {
       close(c);
     }
   }
-  const HttpFront* const* front_;
+  const HttpFront* front_;
   int fd_, port_ = 0;
   mutable std::mutex mu_;
   std::string last_;
   std::thread thread_;
 };
 
+// A front on a free loopback port, relaying to a Backend.
+struct Rig {
+  explicit Rig(int max_connections = 0)
+      : front({"127.0.0.1:0"}, nullptr, max_connections), backend(&front) {
+    front.Start(backend.port());
+  }
+  HttpFront front;
+  Backend backend;
+};
+
 TEST(HttpFront, RelaysCompleteRequestsAndKeepsTheClientsConnection) {
-  HttpFront* front_ptr = nullptr;
-  Backend backend(&front_ptr);
-  HttpFront front({"127.0.0.1:0"}, nullptr);
-  front_ptr = &front;
-  front.Start(backend.port());
+  Rig rig;
+  HttpFront& front = rig.front;
+  Backend& backend = rig.backend;
   int fd = Connect(front.ports()[0]);
   for (const char* path : {"/metrics", "/-/ready"}) {
     std::string req =
@@ -128,11 +136,8 @@ TEST(HttpFront, RelaysCompleteRequestsAndKeepsTheClientsConnection) {
 }
 
 TEST(HttpFront, SilentConnectionsDoNotHoldTheBackendAndMakeRoom) {
-  HttpFront* front_ptr = nullptr;
-  Backend backend(&front_ptr);
-  HttpFront front({"127.0.0.1:0"}, nullptr, 20);
-  front_ptr = &front;
-  front.Start(backend.port());
+  Rig rig(20);
+  HttpFront& front = rig.front;
   std::vector<int> silent;
   for (int i = 0; i < 20; ++i) silent.push_back(Connect(front.ports()[0]));
   // A half request line and 19 silent ones fill the front; a scrape still
@@ -150,11 +155,9 @@ TEST(HttpFront, SilentConnectionsDoNotHoldTheBackendAndMakeRoom) {
 }
 
 TEST(HttpFront, AnOversizedHeadIsRefusedWithoutReachingTheBackend) {
-  HttpFront* front_ptr = nullptr;
-  Backend backend(&front_ptr);
-  HttpFront front({"127.0.0.1:0"}, nullptr);
-  front_ptr = &front;
-  front.Start(backend.port());
+  Rig rig;
+  HttpFront& front = rig.front;
+  Backend& backend = rig.backend;
   int fd = Connect(front.ports()[0]);
   std::string req = "GET / HTTP/1.1\r\nX: " + std::string(1 << 20, 'a');
   send(fd, req.data(), req.size(), MSG_NOSIGNAL);

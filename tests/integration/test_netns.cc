@@ -227,27 +227,26 @@ CommandResult TestNetns::RunSplit(const std::string& cmd) const {
   return ShellSplit("ip netns exec " + name_ + " sh -c " + ShellQuote(cmd));
 }
 
+bool TestNetns::NoTrack(const std::vector<std::string>& matches) const {
+  std::string cmd =
+      "nft add table inet ctct_raw && nft add chain inet ctct_raw out "
+      "'{ type filter hook output priority raw; }' && nft add chain inet "
+      "ctct_raw pre '{ type filter hook prerouting priority raw; }'";
+  for (const auto& m : matches) {
+    cmd += " && nft add rule inet ctct_raw " + m + " notrack";
+  }
+  return Run(cmd).exit_code == 0;
+}
+
 bool TestNetns::NoTrackTcpPort(int port) const {
-  std::string p = std::to_string(port);
-  return Run("nft add table inet ctct_raw && nft add chain inet ctct_raw out "
-             "'{ type filter hook output priority raw; }' && nft add chain "
-             "inet ctct_raw pre '{ type filter hook prerouting priority raw; "
-             "}' && nft add rule inet ctct_raw out tcp dport " +
-             p + " notrack && nft add rule inet ctct_raw out tcp sport " + p +
-             " notrack && nft add rule inet ctct_raw pre tcp dport " + p +
-             " notrack && nft add rule inet ctct_raw pre tcp sport " + p +
-             " notrack")
-             .exit_code == 0;
+  const std::string p = std::to_string(port);
+  return NoTrack({"out tcp dport " + p, "out tcp sport " + p,
+                  "pre tcp dport " + p, "pre tcp sport " + p});
 }
 
 bool TestNetns::NoTrackLoopbackTcp() const {
-  return Run("nft add table inet ctct_raw && nft add chain inet ctct_raw out "
-             "'{ type filter hook output priority raw; }' && nft add chain "
-             "inet ctct_raw pre '{ type filter hook prerouting priority raw; "
-             "}' && nft add rule inet ctct_raw out oif lo meta l4proto tcp "
-             "notrack && nft add rule inet ctct_raw pre iif lo meta l4proto "
-             "tcp notrack")
-             .exit_code == 0;
+  return NoTrack(
+      {"out oif lo meta l4proto tcp", "pre iif lo meta l4proto tcp"});
 }
 
 }  // namespace ctcollect::itest

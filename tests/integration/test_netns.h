@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace ctcollect::itest {
 
@@ -68,6 +69,8 @@ class TestNetns {
   // neither by its scrapes nor by its web front's relays to civetweb's
   // internal port (one loopback connection per request).
   bool NoTrackLoopbackTcp() const;
+  // notrack rules at raw priority: each of `matches` is "out|pre MATCH".
+  bool NoTrack(const std::vector<std::string>& matches) const;
 
  private:
   void Create();
