@@ -89,7 +89,7 @@ void FrontSession::OnBackendBytes(std::string_view bytes) {
   answer_tail_.append(
       bytes.substr(bytes.size() - std::min<size_t>(5, bytes.size())));
   if (answer_tail_.size() > 5) answer_tail_.erase(0, answer_tail_.size() - 5);
-  if (!answer_head_.empty()) answer_head_.clear();
+  answer_head_.clear();
 }
 
 bool FrontSession::AnswerComplete() const {

@@ -362,10 +362,7 @@ void HttpFront::Pump(Conn& c) {
     }
     if (c.session.Finished() && c.backend >= 0) CloseBackend(c);
     if (c.session.NeedsBackend()) {
-      if (!OpenBackend(c)) {
-        c.session.BackendOpened();
-        c.session.OnBackendEnd();  // no answer: 503
-      }
+      OpenBackend(c);
       progress = true;
     }
     if (c.backend >= 0 && !c.connecting) {
@@ -421,9 +418,13 @@ void HttpFront::Pump(Conn& c) {
   UpdateDeadline(c);
 }
 
-bool HttpFront::OpenBackend(Conn& c) {
+void HttpFront::OpenBackend(Conn& c) {
+  c.session.BackendOpened();
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  if (fd < 0) {
+    c.session.OnBackendEnd();  // no answer: 503
+    return;
+  }
   sockaddr_in local{};
   local.sin_family = AF_INET;
   local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -433,7 +434,8 @@ bool HttpFront::OpenBackend(Conn& c) {
   if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0 ||
       getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) {
     close(fd);
-    return false;
+    c.session.OnBackendEnd();
+    return;
   }
   c.relay_port = ntohs(local.sin_port);
   {
@@ -448,15 +450,14 @@ bool HttpFront::OpenBackend(Conn& c) {
   if (connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof(to)) != 0) {
     if (errno != EINPROGRESS) {
       CloseBackend(c);
-      return false;
+      c.session.OnBackendEnd();
+      return;
     }
     c.connecting = true;
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   c.backend_events = 0;
-  c.session.BackendOpened();
-  return true;
 }
 
 void HttpFront::CloseBackend(Conn& c) {

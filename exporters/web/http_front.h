@@ -86,7 +86,9 @@ class HttpFront {
   void Accept(size_t listener);
   void OnEvent(uint64_t tag, uint32_t events);
   void Pump(Conn& c);
-  bool OpenBackend(Conn& c);
+  // Connects to civetweb for the session's request; if it cannot, the
+  // session answers 503 itself.
+  void OpenBackend(Conn& c);
   void CloseBackend(Conn& c);
   void Close(Conn& c);
   bool EvictOne();
