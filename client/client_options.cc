@@ -75,9 +75,23 @@ ClientCommand ParseClientCommand(const std::vector<std::string>& a) {
       SetAction(&c, &set, A::kStatsJson, f);
     } else if (f == "advise") {
       SetAction(&c, &set, A::kAdvise, f);
-    } else if (f == "--quantile" || f == "--min-flows") {
+    } else if (f == "--quantile" || f == "--min-flows" || f == "--limit") {
       if (i + 1 >= a.size()) throw ClientUsageError(f + " needs a value");
-      (f == "--quantile" ? c.quantile : c.min_flows) = a[++i];
+      (f == "--quantile"    ? c.quantile
+       : f == "--min-flows" ? c.min_flows
+                            : c.top_limit) = a[++i];
+    } else if (f == "--by") {
+      if (i + 1 >= a.size()) {
+        throw ClientUsageError("--by needs src, dst, dport or snat");
+      }
+      c.top_by = a[++i];
+      if (c.top_by != "src" && c.top_by != "dst" && c.top_by != "dport" &&
+          c.top_by != "snat") {
+        throw ClientUsageError("unknown --by \"" + c.top_by +
+                               "\" (src, dst, dport or snat)");
+      }
+    } else if (f == "--once") {
+      c.once = true;
     } else if (f == "helpers") {
       SetAction(&c, &set, A::kHelpers, f);
     } else if (f == "policies") {
@@ -153,15 +167,21 @@ ClientCommand ParseClientCommand(const std::vector<std::string>& a) {
     throw ClientUsageError("-x and -o json exclude each other");
   if ((c.xml || c.json) && c.action != A::kDumpInternal &&
       c.action != A::kDumpExternal && c.action != A::kStatsJson &&
-      c.action != A::kPolicies && c.action != A::kHelpers) {
+      c.action != A::kPolicies && c.action != A::kHelpers &&
+      !(c.action == A::kTop && c.json)) {
     throw ClientUsageError(
-        "-x and -o json go with -i, -e, policies or helpers");
+        "-x and -o json go with -i, -e, policies, helpers or top --by");
   }
   if ((c.action == A::kPolicies || c.action == A::kHelpers) && c.xml) {
     throw ClientUsageError("policies prints nfct's format or -o json");
   }
-  if (!c.netns.empty() && c.action != A::kPolicies && c.action != A::kHelpers) {
-    throw ClientUsageError("--netns goes with policies or helpers");
+  if (!c.netns.empty() && c.action != A::kPolicies && c.action != A::kHelpers &&
+      c.action != A::kAdvise && !(c.action == A::kTop && !c.top_by.empty())) {
+    throw ClientUsageError(
+        "--netns goes with policies, helpers, advise or top --by");
+  }
+  if ((!c.top_by.empty() || c.once) && c.action != A::kTop) {
+    throw ClientUsageError("--by and --once go with top");
   }
   if (c.action == A::kStatsJson && !c.json) {
     throw ClientUsageError("ctcollect stats needs --json");
@@ -229,7 +249,8 @@ std::string SocketPathFromConfig(const std::string& file) {
 
 std::string ClientUsage() {
   return R"(Usage: ctcollect [commands] [options]
-       ctcollect top
+       ctcollect top [--by src|dst|dport|snat [--limit N] [-o json]]
+                     [--netns NAME] [--once]
        ctcollect stats --json
        ctcollect policies [NAME] [--netns NAME] [-o json]
        ctcollect helpers [--netns NAME] [-o json]
@@ -264,6 +285,13 @@ Options:
 Subcommands:
   top               live view: entries by protocol and state, event rates,
                     table usage; refreshes every second, q quits
+  top --by src|dst|dport|snat
+                    who holds the table: the sources, destinations,
+                    PROTOCOL/PORT destination ports or SNAT tuples
+                    (PROTOCOL/XSRC->DST:PORT) with the most entries, their
+                    share and new flows per second; --limit N (default
+                    20), --netns NAME, -o json (as /api/v1/top)
+  --once            top: print one frame and exit, for scripts
   stats --json      all figures as one JSON document
   policies [NAME]   the kernel's timeout policies in `nfct timeout list`'s
                     format (cttimeout objects first, then nft ct timeout

@@ -1,7 +1,7 @@
 // Command line of `ctcollect`: conntrackd's client flags with their meaning
 // (-s, -i, -e, -x, -f, -F, -R, -B, -n, -c, -k, -v, -h, -C) plus our own
-// (-o json, --yes, --control.socket, subcommands `top`, `stats` and
-// `policies`).
+// (-o json, --yes, --control.socket, subcommands `top [--by ...]`,
+// `stats`, `policies`, `helpers` and `advise`).
 // Parsing is pure: ClientUsageError carries the one line to print.
 //
 // Pure functions; thread-safe.
@@ -44,6 +44,9 @@ struct ClientCommand {
   std::string netns;      // --netns NAME (policies, helpers, advise)
   std::string quantile;   // advise --quantile (default 0.999)
   std::string min_flows;  // advise --min-flows (default 10)
+  std::string top_by;     // top --by src|dst|dport|snat
+  std::string top_limit;  // top --limit N
+  bool once = false;      // top --once: one frame, for scripts
   bool xml = false;       // -x
   bool json = false;      // -o json
   bool yes = false;       // --yes

@@ -8,8 +8,23 @@ std::optional<ClientRequest> RequestFor(const ClientCommand& c) {
   switch (c.action) {
     case A::kHelp:
     case A::kVersion:
-    case A::kTop:
       return std::nullopt;
+    case A::kTop: {
+      if (c.top_by.empty()) {
+        if (c.json) {
+          throw ClientUsageError(
+              "top -o json needs --by (for every figure: stats --json)");
+        }
+        if (!c.top_limit.empty()) throw ClientUsageError("--limit needs --by");
+        return std::nullopt;  // the live view of `stats format=flat`
+      }
+      ClientRequest r{"top",
+                      {{"by", c.top_by},
+                       {"limit", c.top_limit.empty() ? "20" : c.top_limit},
+                       {"format", c.json ? "json" : "flat"}}};
+      if (!c.netns.empty()) r.args["netns"] = c.netns;
+      return r;
+    }
     case A::kStats:
       return ClientRequest{
           "conntrackd",

@@ -12,6 +12,7 @@
 
 #include "client/client_options.h"
 #include "client/client_requests.h"
+#include "client/top_ranking_view.h"
 #include "client/top_view.h"
 #include "collector/base/version.h"
 #include "collector/control/control_client.h"
@@ -73,7 +74,9 @@ int main(int argc, char** argv) {
       std::printf("ctcollect %s\n", ctcollect::kVersion);
       return 0;
     case A::kTop:
-      return ctcollect::RunTop(socket);
+      if (!request) return ctcollect::RunTop(socket, cmd.once);
+      if (cmd.json) return Run(socket, *request);
+      return ctcollect::RunTopRanking(socket, request->args, cmd.once);
     case A::kFlushKernel:
       if (!cmd.yes &&
           !Confirm("Flush the kernel's conntrack table? Every tracked "

@@ -1,13 +1,10 @@
 #include "client/top_view.h"
 
-#include <poll.h>
-#include <termios.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <sstream>
 
+#include "client/live_screen.h"
 #include "collector/control/control_client.h"
 
 namespace ctcollect {
@@ -106,66 +103,37 @@ std::string RenderTop(const TopSample& cur, const TopSample* prev,
 namespace {
 
 // Raw, no-echo terminal for the lifetime of the object (when stdin is one).
-class RawTerminal {
- public:
-  RawTerminal() {
-    if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_) == 0) {
-      termios raw = saved_;
-      raw.c_lflag &= static_cast<tcflag_t>(~(ICANON | ECHO));
-      raw.c_cc[VMIN] = 0;
-      raw.c_cc[VTIME] = 0;
-      active_ = tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0;
-    }
-  }
-  ~RawTerminal() {
-    if (active_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_);
-  }
-
- private:
-  termios saved_{};
-  bool active_ = false;
-};
-
 }  // namespace
 
-int RunTop(const std::string& socket) {
-  RawTerminal raw;
+int RunTop(const std::string& socket, bool once) {
   TopSample prev;
   bool have_prev = false;
   auto prev_time = std::chrono::steady_clock::now();
-  for (;;) {
+  auto frame = [&](std::string* screen, std::string* error) {
     std::string body;
     ClientResult r =
         ControlRequestBody(socket, "stats", {{"format", "flat"}}, &body);
     if (!r.error.empty()) {
-      std::fprintf(stderr, "ctcollect: %s\n", r.error.c_str());
-      return 1;
+      *error = r.error;
+      return false;
     }
     auto now = std::chrono::steady_clock::now();
     TopSample cur = ParseFlatStats(body);
     double secs = std::chrono::duration<double>(now - prev_time).count();
-    std::string screen =
-        "\033[H\033[2J" +
-        RenderTop(cur, have_prev ? &prev : nullptr, secs, socket);
-    ssize_t w = write(STDOUT_FILENO, screen.data(), screen.size());
-    (void)w;
+    *screen = RenderTop(cur, have_prev ? &prev : nullptr, secs, socket);
     prev = std::move(cur);
     prev_time = now;
     have_prev = true;
-    // Wait a second for a key; q (or EOF on stdin) quits.
-    auto until = now + std::chrono::seconds(1);
-    for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      until - std::chrono::steady_clock::now())
-                      .count();
-      if (left <= 0) break;
-      pollfd p{STDIN_FILENO, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-      char c;
-      ssize_t n = read(STDIN_FILENO, &c, 1);
-      if (n <= 0 || c == 'q' || c == 'Q') return 0;
-    }
+    return true;
+  };
+  if (!once) return RunLive(frame);
+  std::string screen, error;
+  if (!frame(&screen, &error)) {
+    std::fprintf(stderr, "ctcollect: %s\n", error.c_str());
+    return 1;
   }
+  std::fputs(screen.c_str(), stdout);
+  return 0;
 }
 
 }  // namespace ctcollect

@@ -29,7 +29,8 @@ TopSample ParseFlatStats(const std::string& text);
 std::string RenderTop(const TopSample& cur, const TopSample* prev,
                       double seconds, const std::string& socket);
 
-// Runs until q (or the daemon goes away). Returns the exit code.
-int RunTop(const std::string& socket);
+// Runs until q (or the daemon goes away); with `once`, prints one frame
+// and returns. Returns the exit code.
+int RunTop(const std::string& socket, bool once = false);
 
 }  // namespace ctcollect

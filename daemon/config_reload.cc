@@ -22,6 +22,8 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonOptions& running,
   check(running.buffer_max != loaded.buffer_max, "--netlink.buffer-max");
   check(running.enable_accounting != loaded.enable_accounting,
         "--conntrack.enable-accounting");
+  check(running.top_enabled != loaded.top_enabled, "--top.enabled");
+  check(running.top_min_share != loaded.top_min_share, "--top.min-share");
   check(running.control_socket != loaded.control_socket, "--control.socket");
   check(running.control_socket_group != loaded.control_socket_group,
         "--control.socket-group");

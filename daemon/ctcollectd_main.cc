@@ -85,6 +85,8 @@ int main(int argc, char** argv) {
   wopts.buffer_size = opts.buffer_size;
   wopts.buffer_max = opts.buffer_max;
   wopts.enable_accounting = opts.enable_accounting;
+  wopts.top_enabled = opts.top_enabled;
+  wopts.top_min_share = opts.top_min_share;
   NetnsSet collector(wopts);
   std::unique_ptr<ControlVerbs> control_service;
   std::unique_ptr<ControlServer> control;
@@ -124,6 +126,10 @@ int main(int argc, char** argv) {
     hopts.flows_api = opts.flows_api;
     hopts.version = kVersion;
     hopts.namespaces = [&collector] { return collector.Namespaces(); };
+    hopts.top = [&collector](TopBy by, size_t limit,
+                             const std::optional<std::string>& netns) {
+      return collector.Top(by, limit, netns);
+    };
     hopts.daemon_start_unix = WallClockUnix();
     hopts.classifier = [&collector] { return collector.Classifier(); };
     http = std::make_unique<HttpServer>(hopts, &collector);

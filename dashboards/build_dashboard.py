@@ -46,6 +46,23 @@ def panel(kind, title, description, targets, unit=None, w=12, h=8,
     return p
 
 
+def top_table(title, by, description):
+    """An instant table of the ten keys of one ranking with the most entries,
+    over every selected instance and namespace, largest first."""
+    expr = (f"topk(10, sum by (instance, netns, key) "
+            f"(conntrack_top_entries{{{SEL},by=\"{by}\"}}))")
+    return panel("table", title, description, [(expr, "")], w=8,
+                 extra={"targets": [dict(target(expr, ""), format="table",
+                                         instant=True)],
+                        "transformations": [{"id": "organize", "options": {
+                            "excludeByName": {"Time": True},
+                            "indexByName": {"key": 0, "Value": 1,
+                                            "instance": 2, "netns": 3},
+                            "renameByName": {"Value": "entries"}}}],
+                        "options": {"showHeader": True, "sortBy": [
+                            {"displayName": "entries", "desc": True}]}})
+
+
 ROWS = [
     ("Table usage", [
         panel("gauge", "Table usage",
@@ -100,6 +117,40 @@ ROWS = [
               [(f"sum by (class, state) (conntrack_class_entries{{{SEL}}})",
                 "{{class}} {{state}}")],
               stack=True),
+    ]),
+    ("Top talkers and NAT", [
+        top_table("Top sources", "src",
+                  "The 10 original source addresses holding the most "
+                  "entries (conntrack_top_entries, by=\"src\"): who fills "
+                  "the table. Only keys with at least --top.min-share "
+                  "(default 1%) of their namespace's table are exported; "
+                  "ctcollect top --by src --once shows the same."),
+        top_table("Top destinations", "dst",
+                  "The 10 original destination addresses holding the most "
+                  "entries (by=\"dst\"); ctcollect top --by dst --once."),
+        top_table("Top destination ports", "dport",
+                  "The 10 destination ports, as PROTOCOL/PORT, holding the "
+                  "most entries (by=\"dport\"); ctcollect top --by dport "
+                  "--once."),
+        panel("timeseries", "SNAT tuple pressure",
+              "Entries of the busiest NAT source tuple (protocol, "
+              "translated source, destination address and port) as a share "
+              "of the 64512 source ports of the default NAT range "
+              "(1024-65535). At 100% new connections to that destination "
+              "fail (insert_failed); the ConntrackSnatPortsExhausting alert "
+              "fires above 80%. ctcollect top --by snat --once names the "
+              "tuple.",
+              [(f"max by (instance, netns, protocol) (conntrack_snat_tuple_max_entries{{{SEL}}}) / 64512",
+                "{{instance}} {{netns}} {{protocol}}")],
+              w=24,
+              extra={"fieldConfig": {"defaults": {
+                  "unit": "percentunit", "min": 0, "max": 1,
+                  "custom": {"stacking": {"mode": "none"}, "fillOpacity": 0,
+                             "thresholdsStyle": {"mode": "line+area"}},
+                  "thresholds": {"mode": "absolute", "steps": [
+                      {"color": "transparent", "value": None},
+                      {"color": "red", "value": 0.8}]}},
+                  "overrides": []}}),
     ]),
     ("Events", [
         panel("timeseries", "Event rate",

@@ -89,6 +89,14 @@ class OpenTable {
   template <typename Pred>
   size_t EraseIf(Pred pred);
 
+  // Calls fn(const Record&) once for every record, in slot order.
+  template <typename Fn>
+  void ForEach(Fn fn) const {
+    for (size_t i = 0; i <= mask_; ++i) {
+      if (Traits::Used(slots_[i])) fn(slots_[i]);
+    }
+  }
+
   // Removes every record and returns to the minimum size.
   void Clear() {
     slots_.reset();

@@ -7,6 +7,7 @@
 //   netlink:    buffer_size, buffer_max
 //   control:    socket, socket_group
 //   log:        level
+//   top:        enabled, min_share
 //   flow_classes:
 //     max: 32            # refuse more classes than this
 //     classes: [{name, family, protocol, src, dst, sport, dport, mark,

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <functional>
 #include <map>
 
@@ -270,6 +271,29 @@ const std::map<std::string_view, Setter>& DaemonFlags() {
          if (v.empty()) Fail(f, v, "empty path");
          o.conntrackd_config = std::string(v);
        }},
+      {"--top.enabled",
+       [](DaemonOptions& o, auto f, auto v) {
+         if (v == "true" || v == "yes" || v == "on" || v == "1") {
+           o.top_enabled = true;
+         } else if (v == "false" || v == "no" || v == "off" || v == "0") {
+           o.top_enabled = false;
+         } else {
+           Fail(f, v, "use true or false");
+         }
+       }},
+      {"--top.min-share",
+       [](DaemonOptions& o, auto f, auto v) {
+         // Below the sketch's own precision (0.1% of the table) a series
+         // would say more than is known, and there could be a thousand.
+         const std::string s(v);
+         char* end = nullptr;
+         const double d = s.empty() ? 0 : std::strtod(s.c_str(), &end);
+         if (s.empty() || end != s.c_str() + s.size() || !(d >= 0.001) ||
+             !(d <= 1)) {
+           Fail(f, v, "a fraction from 0.001 to 1, e.g. 0.01");
+         }
+         o.top_min_share = d;
+       }},
       {"--log.level",
        [](DaemonOptions& o, auto f, auto v) {
          auto l = ParseLogLevel(v);
@@ -388,7 +412,8 @@ Flags:
   --web.telemetry-path=PATH  path of the metrics endpoint (default /metrics)
   --web.config.file=FILE     TLS and basic auth settings, in the Prometheus
                              exporter-toolkit format (YAML)
-  --web.flows-api=WHO        who may read /api/v1/flows (addresses): local
+  --web.flows-api=WHO        who may read /api/v1/flows and /api/v1/top
+                             (they reveal addresses): local
                              (loopback clients), all, or off; default all
                              when --web.config.file makes every client
                              authenticate, else local
@@ -405,6 +430,13 @@ Flags:
                              set nf_conntrack_acct and nf_conntrack_timestamp
                              to 1 in the watched namespaces (flow bytes,
                              packets and durations need them; off by default)
+  --top.enabled=BOOL         rank sources, destinations, ports and SNAT
+                             tuples by entries (/api/v1/top, the client's
+                             top rankings, conntrack_top_entries); default
+                             true
+  --top.min-share=FRACTION   a key gets a conntrack_top_entries series while
+                             it holds this share of its namespace's table
+                             (default 0.01: at most 100 per ranking)
   --control.socket=PATH      control socket for ctcollect and conntrackd
                              clients (default /run/ctcollectd/ctl.sock)
   --control.socket-group=GROUP

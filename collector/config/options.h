@@ -34,6 +34,10 @@ struct DaemonOptions {
   size_t buffer_max = 512u << 20;
   std::vector<std::string> netns;  // empty: the daemon's own namespace
   bool enable_accounting = false;
+  // --top.enabled, --top.min-share: the top-talker rankings, and the share
+  // of its namespace's table a key needs for a conntrack_top_entries series.
+  bool top_enabled = true;
+  double top_min_share = 0.01;
   std::string control_socket = kDefaultControlSocket;
   bool control_socket_set = false;  // given by flag or file: it wins over
                                     // a --conntrackd.config's UNIX Path

@@ -70,22 +70,29 @@ bool CopyAddr(const nlattr* a, size_t want, uint8_t* out) {
   return true;
 }
 
-// CTA_TUPLE_ORIG -> CTA_TUPLE_IP (addresses) and CTA_TUPLE_PROTO
-// (CTA_PROTO_NUM, ports).
-bool ParseTupleOrig(const nlattr* tuple, CtMessage* m) {
-  bool found = false;
-  bool ok = ForEachNested(tuple, [&](const nlattr* a) {
+// A tuple's addresses and ports: CTA_TUPLE_IP (addresses) and
+// CTA_TUPLE_PROTO (CTA_PROTO_NUM, ports). Returns false for a malformed
+// tuple; `*l4proto_found` says whether it named its protocol.
+struct TupleOut {
+  uint8_t* src;
+  uint8_t* dst;
+  uint16_t* sport;
+  uint16_t* dport;
+  uint8_t* l4proto;
+};
+bool ParseTuple(const nlattr* tuple, const TupleOut& out, bool* l4proto_found) {
+  return ForEachNested(tuple, [&](const nlattr* a) {
     if (AttrType(a) == CTA_TUPLE_IP) {
       return ForEachNested(a, [&](const nlattr* ip) {
         switch (AttrType(ip)) {
           case CTA_IP_V4_SRC:
-            return CopyAddr(ip, 4, m->src);
+            return CopyAddr(ip, 4, out.src);
           case CTA_IP_V4_DST:
-            return CopyAddr(ip, 4, m->dst);
+            return CopyAddr(ip, 4, out.dst);
           case CTA_IP_V6_SRC:
-            return CopyAddr(ip, 16, m->src);
+            return CopyAddr(ip, 16, out.src);
           case CTA_IP_V6_DST:
-            return CopyAddr(ip, 16, m->dst);
+            return CopyAddr(ip, 16, out.dst);
           default:
             return true;
         }
@@ -96,24 +103,48 @@ bool ParseTupleOrig(const nlattr* tuple, CtMessage* m) {
       switch (AttrType(p)) {
         case CTA_PROTO_NUM:
           if (!IsU8(p)) return false;
-          m->l4proto = AttrU8(p);
-          m->proto = ProtoFromNumber(m->l4proto);
-          found = true;
+          *out.l4proto = AttrU8(p);
+          *l4proto_found = true;
           return true;
         case CTA_PROTO_SRC_PORT:
           if (!IsU16(p)) return false;
-          m->sport = ntohs(AttrU16(p));
+          *out.sport = ntohs(AttrU16(p));
           return true;
         case CTA_PROTO_DST_PORT:
           if (!IsU16(p)) return false;
-          m->dport = ntohs(AttrU16(p));
+          *out.dport = ntohs(AttrU16(p));
           return true;
         default:
           return true;
       }
     });
   });
-  return ok && found;
+}
+
+bool ParseTupleOrig(const nlattr* tuple, CtMessage* m) {
+  bool found = false;
+  if (!ParseTuple(tuple, {m->src, m->dst, &m->sport, &m->dport, &m->l4proto},
+                  &found)) {
+    return false;
+  }
+  if (found) m->proto = ProtoFromNumber(m->l4proto);
+  return found;
+}
+
+// The reply direction: only where NAT changed it is it more than the
+// original turned round, and only its addresses and source port are kept.
+bool ParseTupleReply(const nlattr* tuple, CtMessage* m) {
+  bool found = false;
+  uint16_t dport = 0;
+  uint8_t l4proto = 0;
+  if (!ParseTuple(
+          tuple,
+          {m->reply_src, m->reply_dst, &m->reply_sport, &dport, &l4proto},
+          &found)) {
+    return false;
+  }
+  m->has_reply = true;
+  return true;
 }
 
 // CTA_PROTOINFO -> CTA_PROTOINFO_{TCP,SCTP,DCCP} -> *_STATE.
@@ -216,6 +247,8 @@ std::optional<CtMessage> ParseCtMessage(const nlmsghdr* nlh) {
         have_tuple = true;
         m.tag = TupleTag(a);
         return ParseTupleOrig(a, &m);
+      case CTA_TUPLE_REPLY:
+        return ParseTupleReply(a, &m);
       case CTA_PROTOINFO:
         return ParseProtoinfo(a, &m);
       case CTA_ID:

@@ -43,6 +43,13 @@ struct CtMessage {
   uint8_t dst[16] = {};
   uint16_t sport = 0;
   uint16_t dport = 0;
+  // The reply direction's addresses and source port (CTA_TUPLE_REPLY),
+  // where the message had it. Under source NAT its destination is the
+  // translated source address.
+  bool has_reply = false;
+  uint16_t reply_sport = 0;
+  uint8_t reply_src[16] = {};
+  uint8_t reply_dst[16] = {};
   uint64_t packets[2] = {0, 0};  // [original, reply]
   uint64_t bytes[2] = {0, 0};
   uint64_t start_ns = 0;  // CTA_TIMESTAMP_START / _STOP, ns since the epoch

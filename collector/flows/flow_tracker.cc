@@ -4,7 +4,8 @@ namespace ctcollect {
 
 using LabelKind = CounterShard::LabelKind;
 
-FlowTracker::FlowTracker(CounterShard* counters) : counters_(counters) {
+FlowTracker::FlowTracker(CounterShard* counters, TopTalkers* top)
+    : counters_(counters), top_(top) {
   PolicyBlock(kPolicyDefault);
 }
 
@@ -195,6 +196,10 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
         ++tombstones_;
       }
     } else if (!r->dead()) {
+      if (top_) {
+        top_->Removed(m, now_s);
+        if (dumping_ && r->gen == gen_) top_->DumpRemoved(m, now_s);
+      }
       Forget(*r);
       counters_->flows_removed().Add(1);
       if (dumping_) {
@@ -217,6 +222,12 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
     inserted = true;
   }
   Labels l = Relabel(r, m, /*counted=*/!inserted, now_s, /*from_event=*/true);
+  if (top_) {
+    // The dump's generation holds the flows confirmed since it began.
+    const bool in_dump_generation = !inserted && r->gen == gen_;
+    if (inserted) top_->Added(m, m.type == EventType::kNew, now_s);
+    if (dumping_ && !in_dump_generation) top_->DumpAdded(m, now_s);
+  }
   r->gen = gen_;
   if (dumping_) r->meta |= FlowRecord::kTouched;
   if (m.type == EventType::kNew) {
@@ -247,6 +258,7 @@ void FlowTracker::ApplyEventBatch(const CtMessage* msgs, size_t n,
 void FlowTracker::BeginDump(size_t expected) {
   dumping_ = true;
   ++gen_;
+  if (top_) top_->BeginDump();
   if (expected > 0) table_.Reserve(expected);
 }
 
@@ -263,6 +275,10 @@ void FlowTracker::ApplyDumpEntry(const CtMessage& m, uint32_t now_s) {
   // Do not count a transition: the dump only tells us where the flow is
   // now, not that it moved (events we lost may have moved it many times).
   Relabel(r, m, /*counted=*/!inserted, now_s, /*from_event=*/false);
+  if (top_) {
+    if (inserted) top_->Added(m, /*created=*/false, now_s);
+    if (inserted || r->gen != gen_) top_->DumpAdded(m, now_s);
+  }
   r->gen = gen_;
   if (inserted) {
     counters_->flows_added().Add(1);
@@ -304,6 +320,7 @@ size_t FlowTracker::EndDump(bool complete, uint32_t now_s) {
     return false;
   });
   tombstones_ = 0;
+  if (top_) top_->EndDump(complete);
   counters_->flows_removed().Add(static_cast<int64_t>(stale));
   Publish();
   return stale;

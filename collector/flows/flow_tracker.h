@@ -29,6 +29,7 @@
 #include "collector/flows/flow_class.h"
 #include "collector/flows/flow_table.h"
 #include "collector/flows/policy_attribution.h"
+#include "collector/top/top_talkers.h"
 
 namespace ctcollect {
 
@@ -36,7 +37,9 @@ inline constexpr uint8_t kNoHelper = 0xff;
 
 class FlowTracker {
  public:
-  explicit FlowTracker(CounterShard* counters);
+  // `top`, if not null, is told of every flow the table counts and stops
+  // counting (by tuple), and of each dump (see TopTalkers).
+  explicit FlowTracker(CounterShard* counters, TopTalkers* top = nullptr);
 
   // Replaces the flow classes. Every flow leaves its old class at once; a
   // flow joins its new class with its next event or the next dump, so the
@@ -121,6 +124,7 @@ class FlowTracker {
                  uint32_t now_s, bool from_event);
 
   CounterShard* counters_;
+  TopTalkers* top_;
   FlowTable table_;
   IdTable<ExtraRecord> extras_;
   std::shared_ptr<const FlowClassifier> classifier_;     // null: no classes

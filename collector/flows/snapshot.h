@@ -14,6 +14,7 @@
 #include "collector/conntrack/timeout_policy.h"
 #include "collector/conntrack/userspace_helper.h"
 #include "collector/flows/counter_shard.h"
+#include "collector/top/top_talkers.h"
 
 namespace ctcollect {
 
@@ -87,6 +88,11 @@ struct NetnsSnapshot {
   int64_t table_entries = 0;
   int64_t table_bytes = 0;
   int64_t receive_buffer_bytes = 0;
+  // The top-talker keys over the minimum share, and the largest SNAT
+  // tuples (collector/top); empty with --top.enabled=false.
+  bool top_enabled = false;
+  TopSample top;
+  int64_t top_bytes = 0;
 };
 
 struct Snapshot {

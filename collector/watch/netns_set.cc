@@ -157,6 +157,17 @@ void NetnsSet::SetResyncInterval(std::chrono::milliseconds interval) {
   for (auto& w : Watchers()) w->SetResyncInterval(interval);
 }
 
+std::optional<std::vector<NetnsTopRanking>> NetnsSet::Top(
+    TopBy by, size_t limit, const std::optional<std::string>& netns) const {
+  if (!opts_.top_enabled) return std::nullopt;
+  std::vector<NetnsTopRanking> out;
+  for (const auto& w : Watchers()) {
+    if (netns && w->label() != *netns) continue;
+    if (auto r = w->Top(by, limit)) out.push_back({w->label(), std::move(*r)});
+  }
+  return out;
+}
+
 std::vector<NetnsRef> NetnsSet::Namespaces() const {
   std::vector<NetnsRef> out;
   for (const auto& w : Watchers()) out.push_back(w->shared_netns());

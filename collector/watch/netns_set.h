@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,6 +63,11 @@ class NetnsSet : public SnapshotSource {
   // for ""); empty if none watches it.
   std::vector<PolicyDurations> CopyStateDurations(
       const std::string& netns) const;
+
+  // Ranking `by` of each watched namespace (only of the one labelled
+  // `netns` when given), in --netns order; nullopt with --top.enabled=false.
+  std::optional<std::vector<NetnsTopRanking>> Top(
+      TopBy by, size_t limit, const std::optional<std::string>& netns) const;
 
   Snapshot TakeSnapshot() const override;
   bool Ready() const override;

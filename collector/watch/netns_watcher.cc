@@ -50,7 +50,9 @@ NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
     : ns_(std::make_shared<const NetnsHandle>(std::move(ns))),
       opts_(opts),
       where_(ns_->label().empty() ? "own netns"
-                                  : "netns \"" + ns_->label() + "\"") {
+                                  : "netns \"" + ns_->label() + "\""),
+      top_(opts.top_enabled ? std::make_unique<TopTalkers>() : nullptr),
+      tracker_(&counters_, top_.get()) {
   resync_interval_ms_.store(opts.resync_interval.count());
   heartbeat_ms_.store(SteadyMillis());
   std::unique_ptr<NetlinkSocket> dump_socket;
@@ -424,7 +426,17 @@ void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
   out->table_entries = tracker_.table_entries();
   out->table_bytes = tracker_.table_bytes();
   out->receive_buffer_bytes = rcvbuf_.load();
+  if (top_) {
+    out->top_enabled = true;
+    out->top = top_->Sample(opts_.top_min_share, NowSeconds());
+    out->top_bytes = static_cast<int64_t>(top_->bytes());
+  }
   tables_->FillSnapshot(out);
+}
+
+std::optional<TopRanking> NetnsWatcher::Top(TopBy by, size_t limit) const {
+  if (!top_) return std::nullopt;
+  return top_->Rank(by, limit, NowSeconds());
 }
 
 }  // namespace ctcollect

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -30,6 +31,7 @@
 #include "collector/netlink/dump_batch_reader.h"
 #include "collector/netlink/netlink_socket.h"
 #include "collector/netlink/netns.h"
+#include "collector/top/top_talkers.h"
 #include "collector/watch/kernel_tables.h"
 
 namespace ctcollect {
@@ -41,6 +43,10 @@ struct WatcherOptions {
   // Turn on nf_conntrack_acct and nf_conntrack_timestamp in the namespace
   // (flow bytes, packets and durations come from them).
   bool enable_accounting = false;
+  // Rank sources, destinations, ports and SNAT tuples (--top.enabled), and
+  // export the keys that hold at least this share of the table.
+  bool top_enabled = true;
+  double top_min_share = 0.01;
 };
 
 class NetnsWatcher {
@@ -65,6 +71,9 @@ class NetnsWatcher {
     resync_interval_ms_.store(interval.count());
   }
   void FillSnapshot(NetnsSnapshot* out) const;
+  // The `limit` keys of ranking `by` with the most entries; nullopt when
+  // rankings are off.
+  std::optional<TopRanking> Top(TopBy by, size_t limit) const;
   // How long flows stayed in each state, per timeout policy (for advice).
   std::vector<PolicyDurations> CopyStateDurations() const;
   bool Ready() const { return ready_.load(std::memory_order_acquire); }
@@ -115,7 +124,8 @@ class NetnsWatcher {
   std::atomic<bool> selectors_changed_{false};
 
   CounterShard counters_;
-  FlowTracker tracker_{&counters_};
+  std::unique_ptr<TopTalkers> top_;  // null with --top.enabled=false
+  FlowTracker tracker_;
   BatchReceiver event_batch_{64, 8192};
   std::vector<DumpBatchReader::Batch> dump_batches_;  // reused between takes
   std::vector<CtMessage> dump_entries_;  // parsed, applied as one batch

@@ -10,6 +10,7 @@ namespace ctcollect {
 const ControlVerbs::NativeRow ControlVerbs::kNativeVerbs[] = {
     {"version", &ControlVerbs::Version, false},
     {"stats", &ControlVerbs::Stats, false},
+    {"top", &ControlVerbs::Top, false},
     {"conntrackd", &ControlVerbs::Conntrackd, false},
     {"flows", &ControlVerbs::Flows, false},
     {"expectations", &ControlVerbs::Expectations, false},

@@ -68,6 +68,7 @@ class ControlVerbs : public ControlHandler {
   // native_verbs.cc: the collector's verbs.
   void Version(const Args& arg, ReplyWriter* out);
   void Stats(const Args& arg, ReplyWriter* out);
+  void Top(const Args& arg, ReplyWriter* out);
   void Conntrackd(const Args& arg, ReplyWriter* out);
   void Flows(const Args& arg, ReplyWriter* out);
   void Expectations(const Args& arg, ReplyWriter* out);

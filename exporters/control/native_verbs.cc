@@ -15,6 +15,8 @@
 #include "exporters/formats/helper_format.h"
 #include "exporters/formats/policy_format.h"
 #include "exporters/formats/stats_json.h"
+#include "exporters/formats/top_format.h"
+#include "exporters/formats/top_query.h"
 
 namespace ctcollect {
 
@@ -33,6 +35,35 @@ void ControlVerbs::Stats(const Args& arg, ReplyWriter* out) {
   Snapshot snap = collector_->TakeSnapshot();
   out->Write(format == "flat" ? StatsFlat(snap)
                               : StatsJson(snap, WallClockSeconds()));
+}
+
+void ControlVerbs::Top(const Args& arg, ReplyWriter* out) {
+  std::map<std::string, std::string> params = arg.map;
+  const std::string format = arg("format");
+  params.erase("format");
+  if (format != "" && format != "json" && format != "flat") {
+    out->Write(NativeStatusLine(400, "top: format must be json or flat"));
+    return;
+  }
+  std::string error;
+  auto q = ParseTopQuery(params, &error);
+  if (!q) {
+    out->Write(NativeStatusLine(400, "top: " + error));
+    return;
+  }
+  auto rankings = collector_->Top(q->by, q->limit, q->netns);
+  if (!rankings) {
+    out->Write(
+        NativeStatusLine(404, "top: rankings are off (--top.enabled=false)"));
+    return;
+  }
+  if (q->netns && rankings->empty()) {
+    out->Write(NativeStatusLine(400, "top: netns not watched by this daemon"));
+    return;
+  }
+  out->Write(NativeStatusLine(200, "OK"));
+  out->Write(format == "flat" ? TopFlat(*rankings)
+                              : TopJson(q->by, *rankings, WallClockSeconds()));
 }
 
 void ControlVerbs::Conntrackd(const Args& arg, ReplyWriter* out) {

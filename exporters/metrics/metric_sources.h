@@ -36,14 +36,17 @@ void CollectClassMetrics(const Snapshot& s, MetricFamilies* out);
 // flow_accounting_metrics.cc: conntrack_flow_bytes_total,
 // conntrack_flow_packets_total, conntrack_flow_duration_seconds.
 void CollectFlowAccountingMetrics(const Snapshot& s, MetricFamilies* out);
+// top_metrics.cc: conntrack_top_entries, conntrack_snat_tuple_max_entries,
+// ctcollect_top_memory_bytes.
+void CollectTopMetrics(const Snapshot& s, MetricFamilies* out);
 // health_metrics.cc: the collector's own ctcollect_* families.
 void CollectHealthMetrics(const Snapshot& s, MetricFamilies* out);
 
 // Every source, in the order their families appear in /metrics.
 inline constexpr MetricSource kMetricSources[] = {
-    CollectEntryMetrics,  CollectEventMetrics,  CollectPolicyMetrics,
-    CollectClassMetrics,  CollectHelperMetrics, CollectFlowAccountingMetrics,
-    CollectKernelMetrics, CollectHealthMetrics,
+    CollectEntryMetrics, CollectEventMetrics,  CollectPolicyMetrics,
+    CollectClassMetrics, CollectHelperMetrics, CollectFlowAccountingMetrics,
+    CollectTopMetrics,   CollectKernelMetrics, CollectHealthMetrics,
 };
 
 }  // namespace ctcollect

@@ -90,6 +90,13 @@ Snapshot Scenario() {
   fw.table_entries = 1627;
   fw.table_bytes = 65536;
   fw.receive_buffer_bytes = 67108864;
+  fw.top_enabled = true;
+  fw.top.keys = {{TopBy::kSrc, "10.0.0.3", 900},
+                 {TopBy::kDst, "198.51.100.7", 1100},
+                 {TopBy::kDport, "tcp/443", 1100},
+                 {TopBy::kSnat, "tcp/192.0.2.1->198.51.100.7:443", 800}};
+  fw.top.snat_max = {{6, 800}, {47, 2}};
+  fw.top_bytes = 151552;
   s.netns.push_back(fw);
 
   NetnsSnapshot c;

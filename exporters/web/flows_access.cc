@@ -29,10 +29,14 @@ bool IsLoopbackAddress(std::string_view addr) {
 }
 
 bool RevealsAddresses(std::string_view path) {
-  constexpr std::string_view kFlows = "/api/v1/flows";
-  return path.substr(0, kFlows.size()) == kFlows &&
-         (path.size() == kFlows.size() || path[kFlows.size()] == '/' ||
-          path[kFlows.size()] == '?');
+  for (std::string_view p : {"/api/v1/flows", "/api/v1/top"}) {
+    if (path.substr(0, p.size()) == p &&
+        (path.size() == p.size() || path[p.size()] == '/' ||
+         path[p.size()] == '?')) {
+      return true;
+    }
+  }
+  return false;
 }
 
 bool FlowsAllowed(FlowsApi a, std::string_view client_addr) {
@@ -49,10 +53,11 @@ bool FlowsAllowed(FlowsApi a, std::string_view client_addr) {
 
 std::string FlowsRefusal(FlowsApi a) {
   if (a == FlowsApi::kOff) {
-    return "403 Forbidden: the flow endpoints are off "
+    return "403 Forbidden: the flow and top-talker endpoints are off "
            "(--web.flows-api=off)\n";
   }
-  return "403 Forbidden: the flow endpoints reveal who talks to whom and "
+  return "403 Forbidden: the flow and top-talker endpoints reveal who "
+         "talks to whom and "
          "answer only loopback clients (--web.flows-api=local; set "
          "--web.flows-api=all, or require basic auth or client certificates "
          "in --web.config.file)\n";

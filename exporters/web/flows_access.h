@@ -1,5 +1,6 @@
-// Who may read the endpoints that reveal addresses (/api/v1/flows: who
-// talks to whom). Metrics are aggregates; these are not. As Prometheus's
+// Who may read the endpoints that reveal addresses (/api/v1/flows and
+// /api/v1/top: who talks to whom). Metrics are aggregates; these are not. As
+// Prometheus's
 // --web.enable-admin-api, they are off for the world by default: only
 // loopback clients get them, unless --web.config.file makes every client
 // authenticate (basic auth, or client certificates), or --web.flows-api

@@ -31,6 +31,10 @@ TEST(FlowsAccess, WhoGetsTheFlowEndpoints) {
   EXPECT_TRUE(RevealsAddresses("/api/v1/flows"));
   EXPECT_TRUE(RevealsAddresses("/api/v1/flows/"));
   EXPECT_FALSE(RevealsAddresses("/api/v1/flowsx"));
+  EXPECT_TRUE(RevealsAddresses("/api/v1/top"));
+  EXPECT_TRUE(RevealsAddresses("/api/v1/top?by=src"));
+  EXPECT_FALSE(RevealsAddresses("/api/v1/topx"));
+  EXPECT_FALSE(RevealsAddresses("/api/v1/stats"));
   EXPECT_FALSE(RevealsAddresses("/api/v1/stats"));
   EXPECT_FALSE(RevealsAddresses("/metrics"));
   // One line, naming the flag.

@@ -14,6 +14,8 @@
 #include "collector/flows/flow_filter.h"
 #include "exporters/formats/flow_stream.h"
 #include "exporters/formats/stats_json.h"
+#include "exporters/formats/top_format.h"
+#include "exporters/formats/top_query.h"
 #include "exporters/web/flows_access.h"
 #include "exporters/web/front_metrics.h"
 #include "exporters/web/http_front.h"
@@ -56,7 +58,8 @@ class FnHandler : public CivetHandler {
 }  // namespace
 
 struct HttpServer::Handlers {
-  std::unique_ptr<FnHandler> metrics, landing, healthy, ready, flows, stats;
+  std::unique_ptr<FnHandler> metrics, landing, healthy, ready, flows, top,
+      stats;
 };
 
 namespace {
@@ -117,6 +120,35 @@ void ServeFlows(mg_connection* c, const HttpOptions& opts) {
                                      static_cast<unsigned>(b.size())) > 0;
               });
   if (chunked) mg_send_chunk(c, "", 0);
+}
+
+// /api/v1/top: one ranking of each watched namespace, from the sketches
+// (never a walk of the flow table).
+void ServeTop(mg_connection* c, const HttpOptions& opts) {
+  const mg_request_info* ri = mg_get_request_info(c);
+  std::string error;
+  auto params =
+      ParseQueryString(ri->query_string ? ri->query_string : "", &error);
+  std::optional<TopQuery> q;
+  if (params) q = ParseTopQuery(*params, &error);
+  if (!q) {
+    Reply(c, 400, "text/plain; charset=utf-8", error + "\n");
+    return;
+  }
+  auto rankings = opts.top ? opts.top(q->by, q->limit, q->netns)
+                           : std::optional<std::vector<NetnsTopRanking>>();
+  if (!rankings) {
+    Reply(c, 404, "text/plain; charset=utf-8",
+          "top-talker rankings are off (--top.enabled=false)\n");
+    return;
+  }
+  if (q->netns && rankings->empty()) {
+    Reply(c, 400, "text/plain; charset=utf-8",
+          "bad netns: not watched by this daemon\n");
+    return;
+  }
+  Reply(c, 200, "application/json; charset=utf-8",
+        TopJson(q->by, *rankings, WallClockSeconds()));
 }
 
 }  // namespace
@@ -199,7 +231,8 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
       (web.tls && web.tls->client_auth_type == "RequireAndVerifyClientCert");
   gate_->flows_api = ResolveFlowsApi(opts_.flows_api, clients_authenticate);
   Log(LogLevel::kInfo,
-      std::string("flow endpoints (/api/v1/flows): ") +
+      std::string(
+          "flow and top-talker endpoints (/api/v1/flows, /api/v1/top): ") +
           (gate_->flows_api == FlowsApi::kAll   ? "every client"
            : gate_->flows_api == FlowsApi::kOff ? "off"
                                                 : "loopback clients only") +
@@ -280,12 +313,15 @@ HttpServer::HttpServer(const HttpOptions& opts, const SnapshotSource* source)
   });
   handlers_->flows = std::make_unique<FnHandler>(
       [this](mg_connection* c) { ServeFlows(c, opts_); });
+  handlers_->top = std::make_unique<FnHandler>(
+      [this](mg_connection* c) { ServeTop(c, opts_); });
   handlers_->stats = std::make_unique<FnHandler>([source](mg_connection* c) {
     Reply(c, 200, "application/json; charset=utf-8",
           StatsJson(source->TakeSnapshot(), WallClockSeconds()));
   });
   server_->addHandler(opts_.telemetry_path, handlers_->metrics.get());
   server_->addHandler("/api/v1/flows", handlers_->flows.get());
+  server_->addHandler("/api/v1/top", handlers_->top.get());
   server_->addHandler("/api/v1/stats", handlers_->stats.get());
   server_->addHandler("/-/healthy", handlers_->healthy.get());
   server_->addHandler("/-/ready", handlers_->ready.get());

@@ -7,12 +7,14 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "collector/flows/flow_class.h"
 #include "collector/flows/snapshot.h"
 #include "collector/netlink/netns.h"
+#include "collector/top/top_talkers.h"
 #include "exporters/metrics/metrics_collectable.h"
 #include "exporters/web/web_config.h"
 
@@ -35,6 +37,11 @@ struct HttpOptions {
   int64_t daemon_start_unix = 0;
   // The flow classes in force, for class= filters of /api/v1/flows.
   std::function<std::shared_ptr<const FlowClassifier>()> classifier;
+  // The top-talker rankings for /api/v1/top (NetnsSet::Top); nullopt when
+  // they are off.
+  std::function<std::optional<std::vector<NetnsTopRanking>>(
+      TopBy, size_t, const std::optional<std::string>&)>
+      top;
   // Replication peer figures for /metrics; empty when peer mode is off.
   std::function<SyncSnapshot()> sync_snapshot;
 };

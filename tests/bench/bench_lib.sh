@@ -127,10 +127,11 @@ metric() {  # NAME NETNS: sum over every series of NAME with netns=NETNS
 }
 
 dpid=
-start_daemon() {  # NETNS: starts ctcollectd, returns once /-/ready is 200
+start_daemon() {  # NETNS [FLAG...]: starts ctcollectd, returns once /-/ready is 200
   local ns=$1 deadline
+  shift
   "$daemon" --web.listen-address="127.0.0.1:$port" --control.socket="$tmp/ctl.sock" \
-    --netns="$ns" --resync-interval=1h 2>>"$tmp/daemon.log" &
+    --netns="$ns" --resync-interval=1h "$@" 2>>"$tmp/daemon.log" &
   dpid=$!
   pids+=("$dpid")
   deadline=$(calc "$(now) + 180")
@@ -178,9 +179,11 @@ storm_cpu() {  # PID NETNS
   wait_idle "$1"
   calc "$(cpu_s "$1") - $c0"
 }
+# The flows' family and protocol: inject_family (ipv4) and inject_proto (tcp)
+# if the caller sets them (ctinject's tuples: tools/ctinject/ctinject.cc).
 run_inject() {  # NETNS MODE: ctinject's result line; dies if it failed to run
   local line
-  line=$(ip netns exec "$1" "$inject" "$2" --count "$flows" --family ipv4 --proto tcp \
+  line=$(ip netns exec "$1" "$inject" "$2" --count "$flows" --family "${inject_family:-ipv4}" --proto "${inject_proto:-tcp}" \
     --state ESTABLISHED --timeout 3600 --batch 256 --quiet) || true
   echo "$2: $line" >&2
   [[ $line == *created=* || $line == *deleted=* ]] || die "ctinject $2 printed nothing"

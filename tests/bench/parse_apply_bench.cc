@@ -4,8 +4,10 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <vector>
 
 #include "collector/conntrack/ct_message.h"
@@ -13,6 +15,7 @@
 #include "collector/flows/flow_tracker.h"
 #include "collector/netlink/nl_attr.h"
 #include "collector/testing/nl_builder.h"
+#include "collector/top/top_talkers.h"
 
 namespace ctcollect {
 namespace {
@@ -172,9 +175,11 @@ std::vector<CtMessage> StormMessages(uint32_t flows) {
 // by event; more applies as the daemon does, one recvmmsg's events at a
 // time (up to 64) through ApplyEventBatch, which prefetches their slots.
 void RunStorm(benchmark::State& state, const std::vector<CtMessage>& msgs,
-              size_t batch) {
+              size_t batch, bool top = false) {
   CounterShard counters;
-  FlowTracker tracker(&counters);
+  std::unique_ptr<TopTalkers> talkers =
+      top ? std::make_unique<TopTalkers>() : nullptr;
+  FlowTracker tracker(&counters, talkers.get());
   auto storm = [&] {
     if (batch <= 1) {
       for (const CtMessage& m : msgs) tracker.ApplyEvent(m, 1);
@@ -213,6 +218,27 @@ void BM_EventStorm4M(benchmark::State& state) {
   RunStorm(state, msgs, static_cast<size_t>(state.range(0)));
 }
 BENCHMARK(BM_EventStorm4M)->Arg(1)->Arg(64)->Unit(benchmark::kMillisecond);
+
+// The top-talker rankings' cost on the 1M storm, batched as the daemon
+// applies events: range(0) 0 without them (--top.enabled=false), 1 with;
+// range(1) 1 for a source address per flow (the sketch's worst case), 0
+// for 17 sources.
+void BM_EventStormTop1M(benchmark::State& state) {
+  static const std::vector<CtMessage> base = StormMessages(1000000);
+  std::vector<CtMessage> msgs = base;
+  for (size_t i = 0; i < msgs.size(); ++i) {
+    const uint32_t k = static_cast<uint32_t>(i % 1000000);
+    const uint32_t src = state.range(1) ? k : k % 17;
+    std::memcpy(msgs[i].src, &src, sizeof(src));
+  }
+  RunStorm(state, msgs, 64, state.range(0) != 0);
+}
+BENCHMARK(BM_EventStormTop1M)
+    ->Args({0, 0})
+    ->Args({1, 0})
+    ->Args({0, 1})
+    ->Args({1, 1})
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace ctcollect

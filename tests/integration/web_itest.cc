@@ -133,8 +133,9 @@ TEST(WebConfig, ClientCertificatesWhenRequired) {
   EXPECT_TRUE(d.running());
 }
 
-// /api/v1/flows reveals who talks to whom. The daemon runs in namespace a
-// of a veth pair and listens on a's veth address too; b is another host.
+// /api/v1/flows and /api/v1/top reveal who talks to whom. The daemon runs in
+// namespace a of a veth pair and listens on a's veth address too; b is another
+// host.
 struct FlowsApiSite {
   VethPair pair;
   static constexpr int kPort = 18034;
@@ -187,6 +188,12 @@ TEST(FlowsApi, LoopbackOnlyByDefaultAllOrOffOnRequestFromAnotherNamespace) {
     } else {
       EXPECT_EQ(body.rfind("[", 0), 0u) << body;
     }
+    // The rankings name addresses too: the same rule.
+    auto [top_code, top_body] = site.FromB("/api/v1/top?by=src");
+    EXPECT_EQ(top_code, c.remote ? "200" : "403") << top_body;
+    if (c.remote) {
+      EXPECT_EQ(top_body.rfind("{\"by\":\"src\"", 0), 0u) << top_body;
+    }
     // Metrics are aggregates: open to every client.
     EXPECT_EQ(site.FromB("/metrics").first, "200");
     // The landing page links the flows only where they work.
@@ -197,6 +204,8 @@ TEST(FlowsApi, LoopbackOnlyByDefaultAllOrOffOnRequestFromAnotherNamespace) {
     EXPECT_EQ(d->Get("/api/v1/flows", &local_body), c.local ? 200 : 403)
         << local_body;
     EXPECT_EQ(d->Get("/").find("/api/v1/flows") != std::string::npos, c.local);
+    EXPECT_EQ(d->Get("/api/v1/top?by=dst", &local_body), c.local ? 200 : 403)
+        << local_body;
   }
 }
 

@@ -1,0 +1,147 @@
+#include "collector/top/top_talkers.h"
+
+#include <sys/random.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace ctcollect {
+namespace {
+
+uint64_t RandomSeed() {
+  // A seed nobody outside knows, so that no one can choose addresses that
+  // collide in the sketch on purpose.
+  uint64_t seed = 0;
+  if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed)) {
+    seed = reinterpret_cast<uintptr_t>(&seed) ^ 0x9e3779b97f4a7c15ull;
+  }
+  return seed;
+}
+
+}  // namespace
+
+TopTalkers::Generation::Generation(uint64_t seed,
+                                   const HeavyHitters::Limits& limits) {
+  for (auto& h : by) h = std::make_unique<HeavyHitters>(seed, limits);
+}
+
+size_t TopTalkers::Generation::bytes() const {
+  size_t n = sizeof(*this);
+  for (const auto& h : by) n += sizeof(HeavyHitters) + h->bytes();
+  return n;
+}
+
+TopTalkers::TopTalkers(const HeavyHitters::Limits& limits)
+    : limits_(limits), seed_(RandomSeed()) {
+  MutexLock l(&mu_);
+  live_ = std::make_unique<Generation>(seed_, limits_);
+}
+
+void TopTalkers::Apply(Generation* g, const FlowTopKeys& k, int32_t delta,
+                       bool created, uint32_t now_s) {
+  g->flows += delta;
+  for (int i = 0; i < kNumTopBy; ++i) {
+    if (k.has & (1u << i)) {
+      g->by[i]->Add(k.keys[i], delta, g->flows, created, now_s);
+    }
+  }
+}
+
+void TopTalkers::Added(const CtMessage& m, bool created, uint32_t now_s) {
+  const FlowTopKeys k = TopKeysOf(m);
+  MutexLock l(&mu_);
+  Apply(live_.get(), k, +1, created, now_s);
+}
+
+void TopTalkers::Removed(const CtMessage& m, uint32_t now_s) {
+  const FlowTopKeys k = TopKeysOf(m);
+  MutexLock l(&mu_);
+  Apply(live_.get(), k, -1, false, now_s);
+}
+
+void TopTalkers::BeginDump() {
+  MutexLock l(&mu_);
+  next_ = std::make_unique<Generation>(seed_, limits_);
+  for (int i = 0; i < kNumTopBy; ++i) {
+    const HeavyHitters& h = *live_->by[i];
+    for (const auto& item : h.AtLeast(h.Threshold(live_->flows), 0)) {
+      next_->by[i]->Pin(item.key);
+    }
+  }
+}
+
+void TopTalkers::DumpAdded(const CtMessage& m, uint32_t now_s) {
+  const FlowTopKeys k = TopKeysOf(m);
+  MutexLock l(&mu_);
+  if (next_) Apply(next_.get(), k, +1, false, now_s);
+}
+
+void TopTalkers::DumpRemoved(const CtMessage& m, uint32_t now_s) {
+  const FlowTopKeys k = TopKeysOf(m);
+  MutexLock l(&mu_);
+  if (next_) Apply(next_.get(), k, -1, false, now_s);
+}
+
+void TopTalkers::EndDump(bool complete) {
+  MutexLock l(&mu_);
+  if (!next_) return;
+  if (complete) {
+    for (int i = 0; i < kNumTopBy; ++i) {
+      next_->by[i]->Unpin();
+      next_->by[i]->TakeRates(*live_->by[i]);
+    }
+    live_ = std::move(next_);
+    exact_at_ = std::chrono::duration<double>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  }
+  next_.reset();
+}
+
+TopRanking TopTalkers::Rank(TopBy by, size_t limit, uint32_t now_s) const {
+  TopRanking r;
+  MutexLock l(&mu_);
+  r.entries = live_->flows;
+  r.exact_at = exact_at_;
+  for (const auto& item : live_->by[static_cast<int>(by)]->Top(limit, now_s)) {
+    r.max_error = std::max(r.max_error, item.error);
+    r.top.push_back(TopItem{FormatTopKey(by, item.key), item.entries,
+                            item.error, item.new_per_second});
+  }
+  return r;
+}
+
+TopSample TopTalkers::Sample(double min_share, uint32_t now_s) const {
+  TopSample s;
+  MutexLock l(&mu_);
+  const int64_t min_entries = std::max<int64_t>(
+      1, static_cast<int64_t>(
+             std::ceil(min_share * static_cast<double>(live_->flows))));
+  for (int i = 0; i < kNumTopBy; ++i) {
+    const TopBy by = static_cast<TopBy>(i);
+    const HeavyHitters& h = *live_->by[i];
+    for (const auto& item : h.AtLeast(min_entries, now_s)) {
+      s.keys.push_back({by, FormatTopKey(by, item.key), item.entries});
+    }
+    if (by != TopBy::kSnat) continue;
+    for (const auto& item : h.AtLeast(1, now_s)) {
+      auto it = std::find_if(
+          s.snat_max.begin(), s.snat_max.end(),
+          [&](const auto& p) { return p.first == item.key.l4proto; });
+      if (it == s.snat_max.end()) {
+        s.snat_max.emplace_back(item.key.l4proto, item.entries);
+      } else {
+        it->second = std::max(it->second, item.entries);
+      }
+    }
+  }
+  return s;
+}
+
+size_t TopTalkers::bytes() const {
+  MutexLock l(&mu_);
+  return sizeof(*this) + live_->bytes() + (next_ ? next_->bytes() : 0);
+}
+
+}  // namespace ctcollect
