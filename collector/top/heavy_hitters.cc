@@ -86,18 +86,24 @@ double HeavyHitters::Rate(const Tracked& t, uint32_t now_s) {
 
 void HeavyHitters::Add(const TopKey& key, int32_t delta, int64_t table,
                        bool created, uint32_t now_s) {
-  const uint64_t hash = HashTopKey(key, seed_);
+  if (!memo_.valid || !(memo_.key == key)) {
+    memo_.key = key;
+    memo_.hash = HashTopKey(key, seed_);
+    memo_.record = table_.Find(Probe{&memo_.key, memo_.hash});
+    memo_.valid = true;
+  }
+  const uint64_t hash = memo_.hash;
   const Probe probe{&key, hash};
   int64_t estimate = 0;
   if (sketch_) estimate = SketchAdd(hash, delta);
-  if (Tracked* t = table_.Find(probe)) {
+  if (Tracked* t = memo_.record) {
     t->count += delta;
     if (created && delta > 0) CountCreation(t, now_s);
     if (t->meta & Tracked::kPinned) return;
     if (!sketch_) {
-      if (t->count <= 0) table_.Erase(t);
+      if (t->count <= 0) Erase(t);
     } else if (delta < 0 && t->count * 2 < Threshold(table)) {
-      table_.Erase(t);  // its entries stay in the sketch
+      Erase(t);  // its entries stay in the sketch
     }
     return;
   }
@@ -105,7 +111,7 @@ void HeavyHitters::Add(const TopKey& key, int32_t delta, int64_t table,
   if (sketch_) {
     if (estimate < Threshold(table) || !MakeRoom(estimate, table)) return;
     bool inserted;
-    Tracked* t = table_.Insert(probe, &inserted);
+    Tracked* t = Insert(probe, &inserted);
     t->count = static_cast<int32_t>(estimate);
     // At least this flow is the key's: the over-count is below the
     // estimate, and (see the header) below share * table but for a
@@ -116,10 +122,28 @@ void HeavyHitters::Add(const TopKey& key, int32_t delta, int64_t table,
     return;
   }
   bool inserted;
-  Tracked* t = table_.Insert(probe, &inserted);
+  Tracked* t = Insert(probe, &inserted);
   t->count = delta;
   if (created) CountCreation(t, now_s);
   if (table_.size() > limits_.exact_keys) StartSketching(table);
+}
+
+HeavyHitters::Tracked* HeavyHitters::Insert(const Probe& probe,
+                                            bool* inserted) {
+  Tracked* t = table_.Insert(probe, inserted);
+  memo_.valid = false;  // records may have moved
+  return t;
+}
+
+void HeavyHitters::Erase(Tracked* t) {
+  table_.Erase(t);
+  memo_.valid = false;
+}
+
+template <typename Pred>
+void HeavyHitters::EraseIf(Pred pred) {
+  table_.EraseIf(pred);
+  memo_.valid = false;
 }
 
 void HeavyHitters::StartSketching(int64_t table) {
@@ -127,7 +151,7 @@ void HeavyHitters::StartSketching(int64_t table) {
   sketch_ = std::make_unique<int32_t[]>(n);  // zeroed
   const int64_t keep = Threshold(table);
   table_.ForEach([&](const Tracked& t) { SketchAdd(t.hash, t.count); });
-  table_.EraseIf([&](const Tracked& t) {
+  EraseIf([&](const Tracked& t) {
     return !(t.meta & Tracked::kPinned) && t.count * 2 < keep;
   });
 }
@@ -135,7 +159,7 @@ void HeavyHitters::StartSketching(int64_t table) {
 bool HeavyHitters::MakeRoom(int64_t estimate, int64_t table) {
   if (table_.size() < limits_.tracked_max) return true;
   const int64_t threshold = Threshold(table);
-  table_.EraseIf([&](const Tracked& t) {
+  EraseIf([&](const Tracked& t) {
     return !(t.meta & Tracked::kPinned) && t.count < threshold;
   });
   if (table_.size() < limits_.tracked_max) return true;
@@ -149,18 +173,18 @@ bool HeavyHitters::MakeRoom(int64_t estimate, int64_t table) {
     }
   });
   if (smallest == nullptr || smallest->count >= estimate) return false;
-  table_.Erase(const_cast<Tracked*>(smallest));
+  Erase(const_cast<Tracked*>(smallest));
   return true;
 }
 
 void HeavyHitters::Pin(const TopKey& key) {
   bool inserted;
-  Tracked* t = table_.Insert(Probe{&key, HashTopKey(key, seed_)}, &inserted);
+  Tracked* t = Insert(Probe{&key, HashTopKey(key, seed_)}, &inserted);
   t->meta |= Tracked::kPinned;
 }
 
 void HeavyHitters::Unpin() {
-  table_.EraseIf([&](Tracked& t) {
+  EraseIf([&](Tracked& t) {
     t.meta &= static_cast<uint8_t>(~Tracked::kPinned);
     return t.count <= 0;
   });
@@ -196,7 +220,7 @@ std::vector<HeavyHitters::Item> HeavyHitters::Top(size_t n,
 }
 
 void HeavyHitters::TakeRates(const HeavyHitters& from) {
-  table_.EraseIf([&](Tracked& t) {
+  EraseIf([&](Tracked& t) {
     // (May visit a record twice: copying is idempotent.)
     const Tracked* f =
         from.table_.Find(Probe{&t.key, HashTopKey(t.key, from.seed_)});

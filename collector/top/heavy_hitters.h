@@ -118,6 +118,11 @@ class HeavyHitters {
     static void Release(Tracked* r) { r->meta = 0; }
   };
 
+  // The table's changes, which invalidate memo_.
+  Tracked* Insert(const Probe& probe, bool* inserted);
+  void Erase(Tracked* t);
+  template <typename Pred>
+  void EraseIf(Pred pred);
   // The sketch's estimate after adding `delta` to every row of `hash`.
   int64_t SketchAdd(uint64_t hash, int32_t delta);
   int64_t SketchEstimate(uint64_t hash) const;
@@ -129,11 +134,22 @@ class HeavyHitters {
   static double Rate(const Tracked& t, uint32_t now_s);
   Item ItemOf(const Tracked& t, uint32_t now_s) const;
 
+  // The key Add saw last, its hash and its record (null: not counted
+  // here): a storm brings the same destination and port, often the same
+  // source, event after event. Valid until the table changes.
+  struct Memo {
+    bool valid = false;
+    TopKey key;
+    uint64_t hash = 0;
+    Tracked* record = nullptr;
+  };
+
   uint64_t seed_;
   Limits limits_;
   int width_bits_ = 0;
   OpenTable<Tracked, Traits> table_{16};
   std::unique_ptr<int32_t[]> sketch_;  // kDepth rows of width counters
+  Memo memo_;
 };
 
 }  // namespace ctcollect

@@ -10,6 +10,7 @@
 // Pure functions; thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -29,16 +30,18 @@ std::optional<TopBy> ParseTopBy(std::string_view s);
 // One key of any ranking, all bytes significant (unused ones zero), so that
 // equality and hashing look at the bytes.
 struct TopKey {
+  uint8_t a[16] = {};   // src, dst: the address; snat: translated source
+  uint8_t b[16] = {};   // snat: destination address
   uint8_t family = 0;   // Family
   uint8_t l4proto = 0;  // dport, snat
   uint16_t port = 0;    // dport, snat
-  uint8_t a[16] = {};   // src, dst: the address; snat: translated source
-  uint8_t b[16] = {};   // snat: destination address
   bool operator==(const TopKey& o) const {
     return std::memcmp(this, &o, sizeof(TopKey)) == 0;
   }
 };
 static_assert(sizeof(TopKey) == 36, "TopKey has no padding");
+static_assert(offsetof(TopKey, family) == 32 && offsetof(TopKey, port) == 34,
+              "SetKey writes family, l4proto and port as one word");
 
 // The keys of one flow, from any of its messages (the tuples are the same
 // in all). `has` bit i says whether keys[i] applies (snat only under
