@@ -39,11 +39,16 @@ TopTalkers::TopTalkers(const HeavyHitters::Limits& limits)
 }
 
 void TopTalkers::Apply(Generation* g, const FlowTopKeys& k, int32_t delta,
-                       bool created, uint32_t now_s) {
+                       bool created, uint32_t now_s, int64_t table_at_least) {
   g->flows += delta;
+  // Thresholds are shares of the table. A dump's generation starts empty
+  // and fills as the dump goes; the live one knows how large the table
+  // is meanwhile, so that a key the sketch over-counts by a collision or
+  // two is not taken in while the dump's generation is still small.
+  const int64_t table = std::max(g->flows, table_at_least);
   for (int i = 0; i < kNumTopBy; ++i) {
     if (k.has & (1u << i)) {
-      g->by[i]->Add(k.keys[i], delta, g->flows, created, now_s);
+      g->by[i]->Add(k.keys[i], delta, table, created, now_s);
     }
   }
 }
@@ -74,13 +79,13 @@ void TopTalkers::BeginDump() {
 void TopTalkers::DumpAdded(const CtMessage& m, uint32_t now_s) {
   const FlowTopKeys k = TopKeysOf(m);
   MutexLock l(&mu_);
-  if (next_) Apply(next_.get(), k, +1, false, now_s);
+  if (next_) Apply(next_.get(), k, +1, false, now_s, live_->flows);
 }
 
 void TopTalkers::DumpRemoved(const CtMessage& m, uint32_t now_s) {
   const FlowTopKeys k = TopKeysOf(m);
   MutexLock l(&mu_);
-  if (next_) Apply(next_.get(), k, -1, false, now_s);
+  if (next_) Apply(next_.get(), k, -1, false, now_s, live_->flows);
 }
 
 void TopTalkers::EndDump(bool complete) {

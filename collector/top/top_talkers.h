@@ -90,7 +90,7 @@ class TopTalkers {
     size_t bytes() const;
   };
   static void Apply(Generation* g, const FlowTopKeys& k, int32_t delta,
-                    bool created, uint32_t now_s);
+                    bool created, uint32_t now_s, int64_t table_at_least = 0);
 
   const HeavyHitters::Limits limits_;
   const uint64_t seed_;
