@@ -36,7 +36,17 @@ class RawTerminal {
 }  // namespace
 
 int RunLive(
-    const std::function<bool(std::string* screen, std::string* error)>& frame) {
+    const std::function<bool(std::string* screen, std::string* error)>& frame,
+    bool once) {
+  if (once) {
+    std::string screen, error;
+    if (!frame(&screen, &error)) {
+      std::fprintf(stderr, "ctcollect: %s\n", error.c_str());
+      return 1;
+    }
+    std::fputs(screen.c_str(), stdout);
+    return 0;
+  }
   RawTerminal raw;
   for (;;) {
     std::string screen, error;

@@ -10,8 +10,11 @@
 namespace ctcollect {
 
 // `frame` fills the screen's text, or says why there is none (the loop
-// then ends: status 1, the reason on stderr). Returns the exit status.
+// then ends: status 1, the reason on stderr). With `once`, one frame is
+// printed as it is (for scripts) and the loop does not run. Returns the
+// exit status.
 int RunLive(
-    const std::function<bool(std::string* screen, std::string* error)>& frame);
+    const std::function<bool(std::string* screen, std::string* error)>& frame,
+    bool once = false);
 
 }  // namespace ctcollect

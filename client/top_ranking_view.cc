@@ -100,14 +100,7 @@ int RunTopRanking(const std::string& socket,
     *screen = RenderTopRanking(by, ParseTopFlat(body), NowUnix());
     return true;
   };
-  if (!once) return RunLive(frame);
-  std::string screen, error;
-  if (!frame(&screen, &error)) {
-    std::fprintf(stderr, "ctcollect: %s\n", error.c_str());
-    return 1;
-  }
-  std::fputs(screen.c_str(), stdout);
-  return 0;
+  return RunLive(frame, once);
 }
 
 }  // namespace ctcollect

@@ -126,14 +126,7 @@ int RunTop(const std::string& socket, bool once) {
     have_prev = true;
     return true;
   };
-  if (!once) return RunLive(frame);
-  std::string screen, error;
-  if (!frame(&screen, &error)) {
-    std::fprintf(stderr, "ctcollect: %s\n", error.c_str());
-    return 1;
-  }
-  std::fputs(screen.c_str(), stdout);
-  return 0;
+  return RunLive(frame, once);
 }
 
 }  // namespace ctcollect
