@@ -10,7 +10,7 @@ pkgs=(
   conntrack conntrackd nftables iproute2 prometheus curl procps tmux socat util-linux bc
   clang libclang-rt-14-dev iputils-ping python3
   ccache nfct iptables python3-pyftpdlib systemd libssl-dev openssl chromium
-  man-db groff-base dpkg-dev bsdextrautils
+  man-db groff-base dpkg-dev bsdextrautils nlohmann-json3-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do
