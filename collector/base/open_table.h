@@ -89,9 +89,16 @@ class OpenTable {
   template <typename Pred>
   size_t EraseIf(Pred pred);
 
-  // Calls fn(const Record&) once for every record, in slot order.
+  // Calls fn(record) once for every record, in slot order; fn may change
+  // a record but not its key.
   template <typename Fn>
   void ForEach(Fn fn) const {
+    for (size_t i = 0; i <= mask_; ++i) {
+      if (Traits::Used(slots_[i])) fn(static_cast<const Record&>(slots_[i]));
+    }
+  }
+  template <typename Fn>
+  void ForEach(Fn fn) {
     for (size_t i = 0; i <= mask_; ++i) {
       if (Traits::Used(slots_[i])) fn(slots_[i]);
     }

@@ -196,10 +196,9 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
         ++tombstones_;
       }
     } else if (!r->dead()) {
-      if (top_) {
-        top_->Removed(m, now_s);
-        if (dumping_ && r->gen == gen_) top_->DumpRemoved(m, now_s);
-      }
+      if (top_)
+        top_->Count(m, -1, dumping_ && r->gen == gen_ ? -1 : 0,
+                    /*created=*/false, now_s);
       Forget(*r);
       counters_->flows_removed().Add(1);
       if (dumping_) {
@@ -225,8 +224,8 @@ void FlowTracker::ApplyEvent(const CtMessage& m, uint32_t now_s) {
   if (top_) {
     // The dump's generation holds the flows confirmed since it began.
     const bool in_dump_generation = !inserted && r->gen == gen_;
-    if (inserted) top_->Added(m, m.type == EventType::kNew, now_s);
-    if (dumping_ && !in_dump_generation) top_->DumpAdded(m, now_s);
+    top_->Count(m, inserted ? 1 : 0, dumping_ && !in_dump_generation ? 1 : 0,
+                m.type == EventType::kNew, now_s);
   }
   r->gen = gen_;
   if (dumping_) r->meta |= FlowRecord::kTouched;
@@ -276,8 +275,8 @@ void FlowTracker::ApplyDumpEntry(const CtMessage& m, uint32_t now_s) {
   // now, not that it moved (events we lost may have moved it many times).
   Relabel(r, m, /*counted=*/!inserted, now_s, /*from_event=*/false);
   if (top_) {
-    if (inserted) top_->Added(m, /*created=*/false, now_s);
-    if (inserted || r->gen != gen_) top_->DumpAdded(m, now_s);
+    top_->Count(m, inserted ? 1 : 0, inserted || r->gen != gen_ ? 1 : 0,
+                /*created=*/false, now_s);
   }
   r->gen = gen_;
   if (inserted) {

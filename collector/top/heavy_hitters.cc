@@ -35,13 +35,17 @@ int64_t HeavyHitters::Threshold(int64_t table) const {
   return std::max<int64_t>(2, static_cast<int64_t>(t));
 }
 
+size_t HeavyHitters::Cell(uint64_t rows_hash, int row) const {
+  // 16 bits of the row hash a row (width is at most 2^16).
+  return static_cast<size_t>(row) * limits_.width +
+         ((rows_hash >> (16 * row)) & (limits_.width - 1));
+}
+
 int64_t HeavyHitters::SketchAdd(uint64_t hash, int32_t delta) {
   const uint64_t g = Remix(hash);
-  const uint32_t mask = limits_.width - 1;
   int64_t est = INT64_MAX;
   for (int i = 0; i < kDepth; ++i) {
-    int32_t& c = sketch_[static_cast<size_t>(i) * limits_.width +
-                         ((g >> (16 * i)) & mask)];
+    int32_t& c = sketch_[Cell(g, i)];
     c += delta;
     est = std::min<int64_t>(est, c);
   }
@@ -50,12 +54,9 @@ int64_t HeavyHitters::SketchAdd(uint64_t hash, int32_t delta) {
 
 int64_t HeavyHitters::SketchEstimate(uint64_t hash) const {
   const uint64_t g = Remix(hash);
-  const uint32_t mask = limits_.width - 1;
   int64_t est = INT64_MAX;
   for (int i = 0; i < kDepth; ++i) {
-    est =
-        std::min<int64_t>(est, sketch_[static_cast<size_t>(i) * limits_.width +
-                                       ((g >> (16 * i)) & mask)]);
+    est = std::min<int64_t>(est, sketch_[Cell(g, i)]);
   }
   return est;
 }
@@ -165,15 +166,15 @@ bool HeavyHitters::MakeRoom(int64_t estimate, int64_t table) {
   if (table_.size() < limits_.tracked_max) return true;
   // Every tracked key is at the threshold (or pinned): the newcomer takes
   // the place of the smallest if it leads it.
-  const Tracked* smallest = nullptr;
-  table_.ForEach([&](const Tracked& t) {
+  Tracked* smallest = nullptr;
+  table_.ForEach([&](Tracked& t) {
     if (!(t.meta & Tracked::kPinned) &&
         (smallest == nullptr || t.count < smallest->count)) {
       smallest = &t;
     }
   });
   if (smallest == nullptr || smallest->count >= estimate) return false;
-  Erase(const_cast<Tracked*>(smallest));
+  Erase(smallest);
   return true;
 }
 
@@ -220,8 +221,7 @@ std::vector<HeavyHitters::Item> HeavyHitters::Top(size_t n,
 }
 
 void HeavyHitters::TakeRates(const HeavyHitters& from) {
-  EraseIf([&](Tracked& t) {
-    // (May visit a record twice: copying is idempotent.)
+  table_.ForEach([&](Tracked& t) {
     const Tracked* f =
         from.table_.Find(Probe{&t.key, HashTopKey(t.key, from.seed_)});
     if (f != nullptr) {
@@ -229,7 +229,6 @@ void HeavyHitters::TakeRates(const HeavyHitters& from) {
       t.cur = f->cur;
       t.prev = f->prev;
     }
-    return false;
   });
 }
 

@@ -41,8 +41,8 @@ class HeavyHitters {
   struct Limits {
     size_t exact_keys = 1024;   // counted exactly up to this many keys
     size_t tracked_max = 1536;  // keys counted exactly while sketching
-    uint32_t width = 8192;      // counters a sketch row (a power of two)
-    double share = 0.001;       // promotion threshold, a share of the table
+    uint32_t width = 8192;  // counters a sketch row (a power of two, <= 65536)
+    double share = 0.001;   // promotion threshold, a share of the table
   };
   static constexpr int kDepth = 4;
   // Creation rates are over a sliding window of this many seconds.
@@ -123,6 +123,8 @@ class HeavyHitters {
   void Erase(Tracked* t);
   template <typename Pred>
   void EraseIf(Pred pred);
+  // The counter of `row` for a key whose Remix-ed hash is `rows_hash`.
+  size_t Cell(uint64_t rows_hash, int row) const;
   // The sketch's estimate after adding `delta` to every row of `hash`.
   int64_t SketchAdd(uint64_t hash, int32_t delta);
   int64_t SketchEstimate(uint64_t hash) const;

@@ -53,16 +53,15 @@ void TopTalkers::Apply(Generation* g, const FlowTopKeys& k, int32_t delta,
   }
 }
 
-void TopTalkers::Added(const CtMessage& m, bool created, uint32_t now_s) {
+void TopTalkers::Count(const CtMessage& m, int32_t live, int32_t dump,
+                       bool created, uint32_t now_s) {
+  if (live == 0 && dump == 0) return;
   const FlowTopKeys k = TopKeysOf(m);
   MutexLock l(&mu_);
-  Apply(live_.get(), k, +1, created, now_s);
-}
-
-void TopTalkers::Removed(const CtMessage& m, uint32_t now_s) {
-  const FlowTopKeys k = TopKeysOf(m);
-  MutexLock l(&mu_);
-  Apply(live_.get(), k, -1, false, now_s);
+  if (live != 0) Apply(live_.get(), k, live, created, now_s);
+  if (dump != 0 && next_) {
+    Apply(next_.get(), k, dump, /*created=*/false, now_s, live_->flows);
+  }
 }
 
 void TopTalkers::BeginDump() {
@@ -74,18 +73,6 @@ void TopTalkers::BeginDump() {
       next_->by[i]->Pin(item.key);
     }
   }
-}
-
-void TopTalkers::DumpAdded(const CtMessage& m, uint32_t now_s) {
-  const FlowTopKeys k = TopKeysOf(m);
-  MutexLock l(&mu_);
-  if (next_) Apply(next_.get(), k, +1, false, now_s, live_->flows);
-}
-
-void TopTalkers::DumpRemoved(const CtMessage& m, uint32_t now_s) {
-  const FlowTopKeys k = TopKeysOf(m);
-  MutexLock l(&mu_);
-  if (next_) Apply(next_.get(), k, -1, false, now_s, live_->flows);
 }
 
 void TopTalkers::EndDump(bool complete) {

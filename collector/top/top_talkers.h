@@ -66,15 +66,15 @@ class TopTalkers {
   TopTalkers(const TopTalkers&) = delete;
   TopTalkers& operator=(const TopTalkers&) = delete;
 
-  // The tracker counted a flow (`created`: from a NEW event) / took one
-  // out of its counts.
-  void Added(const CtMessage& m, bool created, uint32_t now_s);
-  void Removed(const CtMessage& m, uint32_t now_s);
-  // The resync: the flows the dump's generation holds, as the tracker
-  // decides (see FlowTracker).
+  // The tracker counted the flow of `m` (+1) or took it out of its counts
+  // (-1) in the live generation, and in the running dump's (see
+  // FlowTracker for which flows that one holds); 0 leaves a generation as
+  // it is. `created`: from a NEW event (for the creation rate). The keys
+  // are worked out once, for both.
+  void Count(const CtMessage& m, int32_t live, int32_t dump, bool created,
+             uint32_t now_s);
+  // The resync: a fresh generation for the dump, the ranked keys pinned.
   void BeginDump();
-  void DumpAdded(const CtMessage& m, uint32_t now_s);
-  void DumpRemoved(const CtMessage& m, uint32_t now_s);
   // `complete` as FlowTracker::EndDump's; dates the ranking's exactness.
   void EndDump(bool complete);
 

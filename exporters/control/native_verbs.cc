@@ -45,25 +45,19 @@ void ControlVerbs::Top(const Args& arg, ReplyWriter* out) {
     out->Write(NativeStatusLine(400, "top: format must be json or flat"));
     return;
   }
-  std::string error;
-  auto q = ParseTopQuery(params, &error);
-  if (!q) {
-    out->Write(NativeStatusLine(400, "top: " + error));
-    return;
-  }
-  auto rankings = collector_->Top(q->by, q->limit, q->netns);
-  if (!rankings) {
-    out->Write(
-        NativeStatusLine(404, "top: rankings are off (--top.enabled=false)"));
-    return;
-  }
-  if (q->netns && rankings->empty()) {
-    out->Write(NativeStatusLine(400, "top: netns not watched by this daemon"));
+  TopAnswer a = AnswerTopQuery(
+      params,
+      [this](TopBy by, size_t limit, const std::optional<std::string>& netns) {
+        return collector_->Top(by, limit, netns);
+      });
+  if (a.status != 200) {
+    out->Write(NativeStatusLine(a.status, "top: " + a.error));
     return;
   }
   out->Write(NativeStatusLine(200, "OK"));
-  out->Write(format == "flat" ? TopFlat(*rankings)
-                              : TopJson(q->by, *rankings, WallClockSeconds()));
+  out->Write(format == "flat"
+                 ? TopFlat(a.rankings)
+                 : TopJson(a.query.by, a.rankings, WallClockSeconds()));
 }
 
 void ControlVerbs::Conntrackd(const Args& arg, ReplyWriter* out) {

@@ -63,5 +63,42 @@ TEST(TopQuery, DefaultsAndBounds) {
   }
 }
 
+TEST(TopQuery, AnswersWithTheRankingsOrAStatusAndOneLine) {
+  std::optional<std::string> asked;
+  TopSource source = [&](TopBy by, size_t limit,
+                         const std::optional<std::string>& netns) {
+    asked = netns;
+    std::vector<NetnsTopRanking> out;
+    for (auto& r : Sample()) {
+      if (!netns || r.netns == *netns) out.push_back(r);
+    }
+    EXPECT_EQ(by, TopBy::kDst);
+    EXPECT_EQ(limit, 3u);
+    return std::optional<std::vector<NetnsTopRanking>>(out);
+  };
+  TopAnswer a = AnswerTopQuery({{"by", "dst"}, {"limit", "3"}}, source);
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.rankings.size(), 2u);
+  EXPECT_EQ(a.query.by, TopBy::kDst);
+  a = AnswerTopQuery({{"by", "dst"}, {"limit", "3"}, {"netns", "blue"}},
+                     source);
+  EXPECT_EQ(a.status, 200);
+  ASSERT_EQ(a.rankings.size(), 1u);
+  EXPECT_EQ(asked, "blue");
+  a = AnswerTopQuery({{"by", "dst"}, {"limit", "3"}, {"netns", "red"}}, source);
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(a.error, "bad netns: not watched by this daemon");
+  a = AnswerTopQuery({{"by", "sport"}}, source);
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(a.error, "bad by: src, dst, dport or snat");
+  TopSource off = [](TopBy, size_t, const std::optional<std::string>&) {
+    return std::optional<std::vector<NetnsTopRanking>>();
+  };
+  a = AnswerTopQuery({}, off);
+  EXPECT_EQ(a.status, 404);
+  EXPECT_EQ(a.error, "top-talker rankings are off (--top.enabled=false)");
+  EXPECT_EQ(AnswerTopQuery({}, nullptr).status, 404);
+}
+
 }  // namespace
 }  // namespace ctcollect

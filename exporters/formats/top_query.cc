@@ -33,4 +33,27 @@ std::optional<TopQuery> ParseTopQuery(
   return q;
 }
 
+TopAnswer AnswerTopQuery(const std::map<std::string, std::string>& params,
+                         const TopSource& source) {
+  TopAnswer a;
+  auto q = ParseTopQuery(params, &a.error);
+  if (!q) {
+    a.status = 400;
+    return a;
+  }
+  a.query = *q;
+  auto rankings = source ? source(q->by, q->limit, q->netns)
+                         : std::optional<std::vector<NetnsTopRanking>>();
+  if (!rankings) {
+    a.status = 404;
+    a.error = "top-talker rankings are off (--top.enabled=false)";
+  } else if (q->netns && rankings->empty()) {
+    a.status = 400;
+    a.error = "bad netns: not watched by this daemon";
+  } else {
+    a.rankings = std::move(*rankings);
+  }
+  return a;
+}
+
 }  // namespace ctcollect

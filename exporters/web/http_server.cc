@@ -129,26 +129,17 @@ void ServeTop(mg_connection* c, const HttpOptions& opts) {
   std::string error;
   auto params =
       ParseQueryString(ri->query_string ? ri->query_string : "", &error);
-  std::optional<TopQuery> q;
-  if (params) q = ParseTopQuery(*params, &error);
-  if (!q) {
+  if (!params) {
     Reply(c, 400, "text/plain; charset=utf-8", error + "\n");
     return;
   }
-  auto rankings = opts.top ? opts.top(q->by, q->limit, q->netns)
-                           : std::optional<std::vector<NetnsTopRanking>>();
-  if (!rankings) {
-    Reply(c, 404, "text/plain; charset=utf-8",
-          "top-talker rankings are off (--top.enabled=false)\n");
-    return;
-  }
-  if (q->netns && rankings->empty()) {
-    Reply(c, 400, "text/plain; charset=utf-8",
-          "bad netns: not watched by this daemon\n");
+  TopAnswer a = AnswerTopQuery(*params, opts.top);
+  if (a.status != 200) {
+    Reply(c, a.status, "text/plain; charset=utf-8", a.error + "\n");
     return;
   }
   Reply(c, 200, "application/json; charset=utf-8",
-        TopJson(q->by, *rankings, WallClockSeconds()));
+        TopJson(a.query.by, a.rankings, WallClockSeconds()));
 }
 
 }  // namespace

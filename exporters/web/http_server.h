@@ -7,14 +7,13 @@
 
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "collector/flows/flow_class.h"
 #include "collector/flows/snapshot.h"
 #include "collector/netlink/netns.h"
-#include "collector/top/top_talkers.h"
+#include "exporters/formats/top_query.h"
 #include "exporters/metrics/metrics_collectable.h"
 #include "exporters/web/web_config.h"
 
@@ -39,9 +38,7 @@ struct HttpOptions {
   std::function<std::shared_ptr<const FlowClassifier>()> classifier;
   // The top-talker rankings for /api/v1/top (NetnsSet::Top); nullopt when
   // they are off.
-  std::function<std::optional<std::vector<NetnsTopRanking>>(
-      TopBy, size_t, const std::optional<std::string>&)>
-      top;
+  TopSource top;
   // Replication peer figures for /metrics; empty when peer mode is off.
   std::function<SyncSnapshot()> sync_snapshot;
 };
