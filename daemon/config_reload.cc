@@ -18,6 +18,13 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonOptions& running,
   check(running.web_config_file != loaded.web_config_file, "--web.config.file");
   check(running.flows_api != loaded.flows_api, "--web.flows-api");
   check(running.netns != loaded.netns, "--netns");
+  check(running.netns_discover != loaded.netns_discover, "--netns.discover");
+  check(running.netns_discover_interval != loaded.netns_discover_interval,
+        "--netns.discover-interval");
+  check(running.netns_detail_full != loaded.netns_detail_full,
+        "--netns.detail");
+  check(running.runtime_dirs != loaded.runtime_dirs, "--netns.runtime-dir");
+  check(running.ingest_threads != loaded.ingest_threads, "--ingest.threads");
   check(running.buffer_size != loaded.buffer_size, "--netlink.buffer-size");
   check(running.buffer_max != loaded.buffer_max, "--netlink.buffer-max");
   check(running.enable_accounting != loaded.enable_accounting,

@@ -21,6 +21,7 @@
 #include "collector/control/control_server.h"
 #include "collector/netlink/netns.h"
 #include "collector/replication/sync_peer.h"
+#include "collector/watch/netns_discovery.h"
 #include "collector/watch/netns_set.h"
 #include "collector/watch/netns_watcher.h"
 #include "daemon/config_reload.h"
@@ -80,14 +81,17 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
 
-  WatcherOptions wopts;
-  wopts.resync_interval = opts.resync_interval;
-  wopts.buffer_size = opts.buffer_size;
-  wopts.buffer_max = opts.buffer_max;
-  wopts.enable_accounting = opts.enable_accounting;
-  wopts.top_enabled = opts.top_enabled;
-  wopts.top_min_share = opts.top_min_share;
-  NetnsSet collector(wopts);
+  NetnsSetOptions sopts;
+  sopts.watcher.resync_interval = opts.resync_interval;
+  sopts.watcher.buffer_size = opts.buffer_size;
+  sopts.watcher.buffer_max = opts.buffer_max;
+  sopts.watcher.enable_accounting = opts.enable_accounting;
+  sopts.watcher.top_enabled = opts.top_enabled;
+  sopts.watcher.top_min_share = opts.top_min_share;
+  sopts.ingest_threads = opts.ingest_threads;
+  sopts.discovered_full_detail = opts.netns_detail_full;
+  NetnsSet collector(sopts);
+  std::unique_ptr<NetnsDiscovery> discovery;
   std::unique_ptr<ControlVerbs> control_service;
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<HttpServer> http;
@@ -111,6 +115,13 @@ int main(int argc, char** argv) {
     control_service->set_counters(&control->counters());
 
     for (auto& ns : namespaces) collector.Add(std::move(ns));
+    if (opts.netns_discover) {
+      DiscoveryOptions dopts;
+      dopts.interval = opts.netns_discover_interval;
+      dopts.runtime_dirs = opts.runtime_dirs;
+      discovery = std::make_unique<NetnsDiscovery>(dopts, &collector);
+      discovery->ScanOnce();
+    }
 
     // Replication peer mode replicates the first watched namespace.
     if (opts.sync.mode != SyncMode::kOff) {
@@ -143,6 +154,7 @@ int main(int argc, char** argv) {
   collector.SetClassifier(MakeClassifier(opts));
   collector.SetPolicySelectors(opts.policy_selectors);
   collector.Start();
+  if (discovery) discovery->Start();
   if (sync) sync->Start();
   control->Start();
   std::string ports;
@@ -157,6 +169,7 @@ int main(int argc, char** argv) {
   control.reset();
   http.reset();
   if (sync) sync->Stop();
+  if (discovery) discovery->Stop();
   collector.Stop();
   return 0;
 }

@@ -4,7 +4,8 @@ list below. Edit this file, not the JSON: `python3 build_dashboard.py`
 regenerates it, and a unit test fails when the two disagree.
 
 Every panel has a description and PromQL that uses only the template
-variables $instance, $netns and $ct_zone (and Grafana's $__rate_interval),
+variables $instance, $pod_namespace, $netns and $ct_zone (and Grafana's
+$__rate_interval),
 so a test can substitute them and evaluate every expression against a real
 Prometheus.
 """
@@ -64,6 +65,37 @@ def top_table(title, by, description):
 
 
 ROWS = [
+    ("Namespaces", [
+        panel("table", "Top namespaces by entries",
+              "The ten watched network namespaces (pods, with "
+              "--netns.discover) holding the most conntrack entries now, with "
+              "the pod a container runtime says owns each. Pick one in the "
+              "Network namespace selector above to see it alone.",
+              [(f"topk(10, sum by (instance, netns) (conntrack_entries{{{SEL}}})"
+                f" * on (instance, netns) group_left (pod_namespace, pod)"
+                f" max by (instance, netns, pod_namespace, pod) "
+                f"(ctcollect_netns_info{{{SEL}}}))", "")],
+              w=12,
+              extra={"targets": [dict(target(
+                  f"topk(10, sum by (instance, netns) (conntrack_entries{{{SEL}}})"
+                  f" * on (instance, netns) group_left (pod_namespace, pod)"
+                  f" max by (instance, netns, pod_namespace, pod) "
+                  f"(ctcollect_netns_info{{{SEL}}}))", ""),
+                  format="table", instant=True)],
+                  "transformations": [{"id": "organize", "options": {
+                      "excludeByName": {"Time": True},
+                      "indexByName": {"netns": 0, "Value": 1,
+                                      "pod_namespace": 2, "pod": 3,
+                                      "instance": 4},
+                      "renameByName": {"Value": "entries"}}}],
+                  "options": {"showHeader": True, "sortBy": [
+                      {"displayName": "entries", "desc": True}]}}),
+        panel("timeseries", "Entries of the top namespaces",
+              "Conntrack entries over time of the ten namespaces that hold "
+              "the most now.",
+              [(f"topk(10, sum by (instance, netns) (conntrack_entries{{{SEL}}}))",
+                "{{instance}} {{netns}}")], w=12),
+    ]),
     ("Table usage", [
         panel("gauge", "Table usage",
               "Entries in the kernel table (conntrack -C) against "
@@ -336,8 +368,10 @@ def build():
              "query": "prometheus", "current": {}, "hide": 0,
              "includeAll": False, "multi": False, "refresh": 1},
             variable("instance", "Instance", "label_values(ctcollect_build_info, instance)"),
+            variable("pod_namespace", "Pod namespace",
+                     'label_values(ctcollect_netns_info{instance=~"$instance"}, pod_namespace)'),
             variable("netns", "Network namespace",
-                     'label_values(conntrack_entries_limit{instance=~"$instance"}, netns)'),
+                     'label_values(ctcollect_netns_info{instance=~"$instance",pod_namespace=~"$pod_namespace"}, netns)'),
             variable("ct_zone", "Zone",
                      'label_values(conntrack_entries{instance=~"$instance",netns=~"$netns"}, ct_zone)'),
         ]},

@@ -28,7 +28,12 @@ const std::map<std::string, std::map<std::string, KeySpec>>& Keys() {
       {"conntrack",
        {{"netns", {"--netns", Kind::kList}},
         {"resync_interval", {"--resync-interval", Kind::kScalar}},
-        {"enable_accounting", {"--conntrack.enable-accounting", Kind::kBool}}}},
+        {"enable_accounting", {"--conntrack.enable-accounting", Kind::kBool}},
+        {"discover", {"--netns.discover", Kind::kBool}},
+        {"discover_interval", {"--netns.discover-interval", Kind::kScalar}},
+        {"netns_detail", {"--netns.detail", Kind::kScalar}},
+        {"runtime_dirs", {"--netns.runtime-dir", Kind::kList}}}},
+      {"ingest", {{"threads", {"--ingest.threads", Kind::kScalar}}}},
       {"netlink",
        {{"buffer_size", {"--netlink.buffer-size", Kind::kScalar}},
         {"buffer_max", {"--netlink.buffer-max", Kind::kScalar}}}},
@@ -108,11 +113,7 @@ void ApplyKey(const FileError& err, const YAML::Node& n, const std::string& key,
       if (!n.IsScalar() || !YAML::convert<bool>::decode(n, b)) {
         err.Throw(n, key, "expected true or false");
       }
-      if (spec.flag == std::string_view("--sync.expectation-sync")) {
-        o->sync.expectation_sync = b;
-      } else {
-        o->enable_accounting = b;
-      }
+      *DaemonSwitch(spec.flag, o) = b;
       return;
     }
     case Kind::kList:

@@ -165,6 +165,30 @@ const std::map<std::string_view, Setter>& DaemonFlags() {
          if (v.empty()) Fail(f, v, "empty namespace name");
          o.netns.emplace_back(v);
        }},
+      {"--netns.discover-interval",
+       [](DaemonOptions& o, auto f, auto v) {
+         auto d = ParseDuration(f, v);
+         if (d < std::chrono::milliseconds(500)) Fail(f, v, "at least 500ms");
+         o.netns_discover_interval = d;
+       }},
+      {"--netns.detail",
+       [](DaemonOptions& o, auto f, auto v) {
+         if (v != "summary" && v != "full") Fail(f, v, "summary or full");
+         o.netns_detail_full = v == "full";
+       }},
+      {"--netns.runtime-dir",
+       [](DaemonOptions& o, auto f, auto v) {
+         if (v.empty() || v.front() != '/')
+           Fail(f, v, "must be an absolute path");
+         o.runtime_dirs.emplace_back(v);
+       }},
+      {"--ingest.threads",
+       [](DaemonOptions& o, auto f, auto v) {
+         auto n = ParseUint(v);
+         if (!n || *n > 256)
+           Fail(f, v, "a number from 0 (one per core) to 256");
+         o.ingest_threads = static_cast<size_t>(*n);
+       }},
       {"--control.socket",
        [](DaemonOptions& o, auto f, auto v) {
          if (v.empty() || v.front() != '/')
@@ -314,6 +338,13 @@ bool ApplyDaemonFlag(std::string_view name, std::string_view value,
   return true;
 }
 
+bool* DaemonSwitch(std::string_view name, DaemonOptions* o) {
+  if (name == "--conntrack.enable-accounting") return &o->enable_accounting;
+  if (name == "--sync.expectation-sync") return &o->sync.expectation_sync;
+  if (name == "--netns.discover") return &o->netns_discover;
+  return nullptr;
+}
+
 void FinishDaemonOptions(DaemonOptions* o) {
   if (o->buffer_max < o->buffer_size) {
     throw ConfigError("--netlink.buffer-max (" + std::to_string(o->buffer_max) +
@@ -344,19 +375,15 @@ DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args,
                                  DaemonOptions base) {
   DaemonOptions o = std::move(base);
   bool listen_from_flags = false, netns_from_flags = false,
-       peers_from_flags = false;
+       peers_from_flags = false, runtime_dirs_from_flags = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
     if (a == "--version") {
       o.show_version = true;
       continue;
     }
-    if (a == "--conntrack.enable-accounting") {
-      o.enable_accounting = true;
-      continue;
-    }
-    if (a == "--sync.expectation-sync") {
-      o.sync.expectation_sync = true;
+    if (bool* b = DaemonSwitch(a, &o)) {
+      *b = true;
       continue;
     }
     if (a == "--help" || a == "-h") {
@@ -389,6 +416,10 @@ DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args,
     if (name == "--netns" && !netns_from_flags) {
       o.netns.clear();
       netns_from_flags = true;
+    }
+    if (name == "--netns.runtime-dir" && !runtime_dirs_from_flags) {
+      o.runtime_dirs.clear();
+      runtime_dirs_from_flags = true;
     }
     if (name == "--sync.peer" && !peers_from_flags) {
       o.sync.peers.clear();
@@ -426,6 +457,20 @@ Flags:
   --netns=NAME|PATH          watch this network namespace (/run/netns/NAME
                              or a path such as /proc/PID/ns/net);
                              repeatable; default: the daemon's own
+  --netns.discover           watch every network namespace of the host as
+                             well: each /proc/PID/ns/net and nsfs mount
+                             (/run/netns and the like), labelled by ip netns
+                             name, pod (NAMESPACE/NAME) or inode:N
+  --netns.discover-interval=DUR
+                             how often to look for namespaces (default 5s;
+                             /run/netns is watched with inotify besides)
+  --netns.detail=D           series for discovered namespaces: summary
+                             (default; at most 25 for an idle one) or full
+  --netns.runtime-dir=DIR    where a container runtime keeps its task
+                             bundles (pod names); repeatable; default the
+                             containerd, k3s and CRI-O ones
+  --ingest.threads=N         threads reading every namespace's events
+                             (default 0: one per core)
   --conntrack.enable-accounting
                              set nf_conntrack_acct and nf_conntrack_timestamp
                              to 1 in the watched namespaces (flow bytes,

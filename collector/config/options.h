@@ -33,6 +33,15 @@ struct DaemonOptions {
   size_t buffer_size = 32u << 20;
   size_t buffer_max = 512u << 20;
   std::vector<std::string> netns;  // empty: the daemon's own namespace
+  // --netns.discover: every network namespace of the host besides, found
+  // every discover_interval (and at once when /run/netns changes); with
+  // the summary catalogue unless netns_detail_full.
+  bool netns_discover = false;
+  std::chrono::milliseconds netns_discover_interval{5000};
+  bool netns_detail_full = false;
+  // Where container runtimes keep their task bundles (empty: the defaults).
+  std::vector<std::string> runtime_dirs;
+  size_t ingest_threads = 0;  // 0: one per core
   bool enable_accounting = false;
   // --top.enabled, --top.min-share: the top-talker rankings, and the share
   // of its namespace's table a key needs for a conntrack_top_entries series.
@@ -64,6 +73,9 @@ inline constexpr std::string_view kDefaultListenAddress = ":10034";
 // throws ConfigError for a bad value.
 bool ApplyDaemonFlag(std::string_view name, std::string_view value,
                      DaemonOptions* o);
+// The flag `name` if it is one that takes no value (a switch, on when
+// given), else nullptr.
+bool* DaemonSwitch(std::string_view name, DaemonOptions* o);
 // The checks across flags, and the defaults of empty lists.
 void FinishDaemonOptions(DaemonOptions* o);
 

@@ -258,6 +258,10 @@ void FlowTracker::BeginDump(size_t expected) {
   dumping_ = true;
   ++gen_;
   if (top_) top_->BeginDump();
+  Reserve(expected);
+}
+
+void FlowTracker::Reserve(size_t expected) {
   if (expected > 0) table_.Reserve(expected);
 }
 

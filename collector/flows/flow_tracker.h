@@ -61,6 +61,10 @@ class FlowTracker {
 
   // `expected` is the kernel's entry count, if known, to size the table once.
   void BeginDump(size_t expected = 0);
+  // Sizes the table for `expected` flows at once (the kernel's count, when
+  // it is known only after the dump began) rather than doubling it step by
+  // step while a large dump streams in.
+  void Reserve(size_t expected);
   void ApplyDumpEntry(const CtMessage& m, uint32_t now_s);
   // Applies a batch of dump entries, prefetching their table slots first.
   void ApplyDumpBatch(const CtMessage* msgs, size_t n, uint32_t now_s);

@@ -44,8 +44,21 @@ struct LabelSample {
   int64_t flows[kNumProtos] = {};
 };
 
+// Who a namespace is (ctcollect_netns_info).
+struct NetnsIdentity {
+  uint64_t inode = 0;         // of its nsfs file; 0 if unknown
+  bool discovered = false;    // found by --netns.discover, not asked for
+  std::string pod;            // the pod a container runtime says it is
+  std::string pod_namespace;  // that pod's Kubernetes namespace
+  std::string pod_uid;
+  std::string runtime;  // "containerd", "cri-o", or "" (no pod)
+};
+
 struct NetnsSnapshot {
-  std::string netns;   // the --netns label; "" for the daemon's own
+  std::string netns;  // the --netns label; "" for the daemon's own
+  NetnsIdentity identity;
+  // The whole catalogue of series, or only the summary (--netns.detail).
+  bool full_detail = true;
   bool ready = false;  // the first dump has completed
   bool events_up = false;
   bool dump_up = false;
@@ -95,8 +108,20 @@ struct NetnsSnapshot {
   int64_t top_bytes = 0;
 };
 
+// What --netns.discover did (all zero without it).
+struct DiscoverySnapshot {
+  bool enabled = false;
+  int64_t scans = 0;
+  // Namespaces found but not opened (gone by then, or not ours to open).
+  int64_t open_errors = 0;
+  // config.json files of runtime bundles that did not parse, last scan.
+  int64_t malformed_bundles = 0;
+  double last_scan_seconds = 0;
+};
+
 struct Snapshot {
   std::vector<NetnsSnapshot> netns;  // the namespaces watched now
+  DiscoverySnapshot discovery;
   // Namespaces asked for with --netns that are not there now (deleted, or
   // not yet back): the collector looks for them once a second.
   int64_t netns_missing = 0;

@@ -4,11 +4,10 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <poll.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <cerrno>
 
+#include "collector/netlink/netlink_request.h"
 #include "collector/netlink/nl_attr.h"
 
 namespace ctcollect {
@@ -17,24 +16,23 @@ namespace {
 // One dump datagram: the kernel grows its dump buffers up to the reader's
 // buffer size, capped at 32 KiB (more with large pages); 64 KiB fits one.
 constexpr size_t kDatagram = 64 * 1024;
-
-void Signal(int fd) {
-  uint64_t v = 1;
-  ssize_t r = write(fd, &v, sizeof(v));
-  (void)r;
-}
+// The dump socket's receive buffer: the kernel runs ahead of the reader by
+// this much while the reader hands a batch over.
+constexpr size_t kDumpSocketBuffer = 4u << 20;
+// A dump silent this long is abandoned; the next resync retries.
+constexpr int kSilenceMs = 30000;
+// How often a reader waiting for the kernel looks whether it was stopped.
+constexpr int kStopCheckMs = 200;
 
 }  // namespace
 
-DumpBatchReader::DumpBatchReader(std::unique_ptr<NetlinkSocket> sock)
-    : sock_(std::move(sock)) {
-  ready_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  stop_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (ready_fd_ < 0 || stop_fd_ < 0) {
-    throw std::system_error(errno, std::generic_category(), "eventfd");
-  }
-  thread_ = std::thread([this] { Loop(); });
-}
+DumpBatchReader::DumpBatchReader(NetnsRef ns, WorkerPool* pool,
+                                 std::function<void()> ready,
+                                 std::function<void()> prepare)
+    : ns_(std::move(ns)),
+      pool_(pool),
+      ready_(std::move(ready)),
+      prepare_(std::move(prepare)) {}
 
 DumpBatchReader::~DumpBatchReader() {
   {
@@ -42,42 +40,31 @@ DumpBatchReader::~DumpBatchReader() {
     stop_ = true;
   }
   cv_.NotifyAll();
-  Signal(stop_fd_);
-  thread_.join();
-  close(ready_fd_);
-  close(stop_fd_);
+  pool_->Cancel(this);
 }
 
-std::error_code DumpBatchReader::Start(uint32_t* seq) {
-  char req[MNL_SOCKET_BUFFER_SIZE];
-  nlmsghdr* nlh = mnl_nlmsg_put_header(req);
-  nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  auto* nfg =
-      static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(nfgenmsg)));
-  nfg->nfgen_family = AF_UNSPEC;
-  nfg->version = NFNETLINK_V0;
-  nfg->res_id = 0;
+uint32_t DumpBatchReader::Start() {
+  uint32_t seq;
+  {
+    MutexLock lock(&mu_);
+    seq = ++seq_;
+  }
+  pool_->Submit(this);
+  return seq;
+}
+
+bool DumpBatchReader::HasBatches() const {
   MutexLock lock(&mu_);
-  nlh->nlmsg_seq = seq_ = sock_->NextSeq();
-  if (auto ec = sock_->Send(req, nlh->nlmsg_len)) return ec;
-  *seq = seq_;
-  running_ = true;
-  cv_.NotifyAll();
-  return {};
+  return !queue_.empty();
 }
 
 void DumpBatchReader::Take(std::vector<Batch>* out, size_t max) {
-  uint64_t v;
-  ssize_t r = read(ready_fd_, &v, sizeof(v));
-  (void)r;
   {
     MutexLock lock(&mu_);
     while (!queue_.empty() && max-- > 0) {
       out->push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
-    if (!queue_.empty()) Signal(ready_fd_);  // more left: stay readable
   }
   cv_.NotifyAll();  // room in the queue
 }
@@ -100,61 +87,84 @@ void DumpBatchReader::Recycle(std::vector<Batch>* used) {
   if (ended) free_ = {};
 }
 
-void DumpBatchReader::Push(Batch b) {
+bool DumpBatchReader::Stopping() const {
   MutexLock lock(&mu_);
-  while (!stop_ && queue_.size() >= kMaxQueued) cv_.Wait(&lock);
-  if (stop_) return;
-  queue_.push_back(std::move(b));
-  Signal(ready_fd_);
+  return stop_;
 }
 
-void DumpBatchReader::Loop() {
-  for (;;) {
-    uint32_t this_dump;
-    {
-      MutexLock lock(&mu_);
-      while (!stop_ && !running_) cv_.Wait(&lock);
-      if (stop_) return;
-      this_dump = seq_;
-    }
-    bool ended = false;
-    while (!ended) {
-      Batch b;
-      {
-        MutexLock lock(&mu_);
-        if (!free_.empty()) {
-          b.bytes = std::move(free_.back());
-          free_.pop_back();
-        }
-      }
-      b.bytes.reserve(kBatchBytes);
-      ended = Fill(&b);
-      b.last = ended;
-      Push(std::move(b));
-      MutexLock lock(&mu_);
-      if (stop_) return;
-    }
-    // The ingest thread may already have started the next dump once it
-    // took the last batch: that one must not be marked finished.
+bool DumpBatchReader::Push(Batch b) {
+  {
     MutexLock lock(&mu_);
-    if (seq_ == this_dump) running_ = false;
+    while (!stop_ && queue_.size() >= kMaxQueued) cv_.Wait(&lock);
+    if (stop_) return false;
+    queue_.push_back(std::move(b));
   }
+  ready_();
+  return true;
 }
 
-bool DumpBatchReader::Fill(Batch* b) {
+void DumpBatchReader::Run() {
   uint32_t seq;
   {
     MutexLock lock(&mu_);
+    if (stop_) return;
     seq = seq_;
   }
+  if (prepare_) prepare_();
+  auto fail = [&](const std::string& why) {
+    Batch b;
+    b.last = true;
+    b.error = why;
+    Push(std::move(b));
+  };
+  std::error_code ec;
+  std::unique_ptr<NetlinkSocket> sock;
+  {
+    ScopedNetns in(*ns_);
+    if (in.error())
+      return fail("cannot enter the namespace to dump it: " +
+                  in.error().message());
+    sock = NetlinkSocket::Open(0, &ec);
+  }
+  if (!sock) return fail("cannot open a dump socket: " + ec.message());
+  sock->SetReceiveBuffer(kDumpSocketBuffer);
+  if ((ec = sock->SetNonBlocking()))
+    return fail("dump socket: " + ec.message());
+
+  alignas(nlmsghdr) char req[MNL_SOCKET_BUFFER_SIZE];
+  nlmsghdr* nlh =
+      PutNfnlRequest(req, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET,
+                     NLM_F_DUMP, seq, AF_UNSPEC);
+  if ((ec = sock->Send(req, nlh->nlmsg_len))) {
+    return fail("cannot start a dump: " + ec.message());
+  }
+  bool ended = false;
+  while (!ended) {
+    Batch b;
+    {
+      MutexLock lock(&mu_);
+      if (!free_.empty()) {
+        b.bytes = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    b.bytes.reserve(kBatchBytes);
+    ended = Fill(sock.get(), seq, &b);
+    b.last = ended;
+    if (!Push(std::move(b))) return;
+  }
+}
+
+bool DumpBatchReader::Fill(NetlinkSocket* sock, uint32_t seq, Batch* b) {
   // Read datagrams until the batch is full; hand over early only when the
   // dump ends or the kernel makes us wait (then the ingest thread may as
   // well work on what we have).
+  int silent_ms = 0;
   while (b->bytes.size() + kDatagram <= kBatchBytes) {
     size_t at = b->bytes.size();
     b->bytes.resize(at + kDatagram);
     std::error_code ec;
-    ssize_t n = sock_->Receive(b->bytes.data() + at, kDatagram, &ec);
+    ssize_t n = sock->Receive(b->bytes.data() + at, kDatagram, &ec);
     if (n <= 0) {
       b->bytes.resize(at);
       if (n < 0) {
@@ -162,16 +172,26 @@ bool DumpBatchReader::Fill(Batch* b) {
         return true;
       }
       if (at > 0) return false;  // nothing more right now: hand over
-      // Nothing at all yet: wait for the kernel (or shutdown). A dump
-      // silent for 30 s is abandoned; the next resync retries.
-      pollfd fds[2] = {{sock_->fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-      int r = poll(fds, 2, 30000);
-      if (r <= 0 || (fds[1].revents & POLLIN)) {
-        b->error = r == 0 ? "dump timed out" : "dump stopped";
+      // Nothing at all yet: wait for the kernel, looking now and then
+      // whether the namespace's watcher let go of the dump.
+      pollfd pfd = {sock->fd(), POLLIN, 0};
+      int r = poll(&pfd, 1, kStopCheckMs);
+      if (r < 0 && errno != EINTR) {
+        b->error = "dump socket: poll: " +
+                   std::error_code(errno, std::generic_category()).message();
+        return true;
+      }
+      if (Stopping()) {
+        b->error = "dump stopped";
+        return true;
+      }
+      if (r == 0 && (silent_ms += kStopCheckMs) >= kSilenceMs) {
+        b->error = "dump timed out";
         return true;
       }
       continue;
     }
+    silent_ms = 0;
     b->bytes.resize(at + static_cast<size_t>(n));
     // The end of the dump is the last message of a datagram.
     bool ended = false;

@@ -22,6 +22,27 @@ NetnsHandle NetnsHandle::Own() {
   return NetnsHandle(fd, "", "/proc/thread-self/ns/net");
 }
 
+namespace {
+
+// An fd on the network namespace at `path`; `what` starts error messages.
+int OpenNetnsFile(const std::string& path, const std::string& what) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    throw std::system_error(errno, std::generic_category(),
+                            what + ": open " + path);
+  }
+  // A file that is no namespace (also what /run/netns/NAME is for a moment
+  // while `ip netns add` or `delete` runs, before or after its mount).
+  if (::ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
+    ::close(fd);
+    throw std::system_error(EINVAL, std::generic_category(),
+                            what + ": " + path + " is not a network namespace");
+  }
+  return fd;
+}
+
+}  // namespace
+
 NetnsHandle NetnsHandle::Open(const std::string& name_or_path) {
   if (name_or_path.empty()) {
     throw std::system_error(EINVAL, std::generic_category(),
@@ -30,20 +51,26 @@ NetnsHandle NetnsHandle::Open(const std::string& name_or_path) {
   std::string path = name_or_path.find('/') == std::string::npos
                          ? "/run/netns/" + name_or_path
                          : name_or_path;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    throw std::system_error(errno, std::generic_category(),
-                            "--netns " + name_or_path + ": open " + path);
-  }
-  // A file that is no namespace (also what /run/netns/NAME is for a moment
-  // while `ip netns add` or `delete` runs, before or after its mount).
-  if (::ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET) {
-    ::close(fd);
-    throw std::system_error(EINVAL, std::generic_category(),
-                            "--netns " + name_or_path + ": " + path +
-                                " is not a network namespace");
-  }
+  int fd = OpenNetnsFile(path, "--netns " + name_or_path);
   return NetnsHandle(fd, name_or_path, path);
+}
+
+NetnsHandle NetnsHandle::OpenFound(const std::string& path, std::string label,
+                                   const NetnsId& expected) {
+  NetnsHandle h(OpenNetnsFile(path, "netns \"" + label + "\""),
+                std::move(label), path);
+  if (!(h.id() == expected)) {
+    throw std::system_error(ESTALE, std::generic_category(),
+                            "netns \"" + h.label() + "\": " + path +
+                                " is another namespace by now");
+  }
+  return h;
+}
+
+NetnsId NetnsHandle::id() const {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return {};
+  return {st.st_dev, static_cast<uint64_t>(st.st_ino)};
 }
 
 NetnsHandle::NetnsHandle(NetnsHandle&& o) noexcept

@@ -3,11 +3,27 @@
 // (a socket stays in the namespace it was created in).
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <system_error>
 
 namespace ctcollect {
+
+// What tells namespaces apart: the device and inode of their nsfs file
+// (what `stat -L -c %i /proc/PID/ns/net` prints is the inode).
+struct NetnsId {
+  dev_t dev = 0;
+  uint64_t inode = 0;
+  bool operator==(const NetnsId& o) const {
+    return dev == o.dev && inode == o.inode;
+  }
+  bool operator<(const NetnsId& o) const {
+    return dev != o.dev ? dev < o.dev : inode < o.inode;
+  }
+};
 
 // An open handle on a network namespace (an fd on its nsfs file).
 class NetnsHandle {
@@ -18,6 +34,11 @@ class NetnsHandle {
   // (start-up only).
   static NetnsHandle Own();
   static NetnsHandle Open(const std::string& name_or_path);
+  // The namespace at `path` (a /proc/PID/ns/net or an nsfs mount), called
+  // `label`, if it is still the one `expected` names (it may have been
+  // replaced since it was found). Throws std::system_error.
+  static NetnsHandle OpenFound(const std::string& path, std::string label,
+                               const NetnsId& expected);
 
   NetnsHandle(NetnsHandle&& o) noexcept;
   NetnsHandle& operator=(NetnsHandle&& o) noexcept;
@@ -26,6 +47,8 @@ class NetnsHandle {
   int fd() const { return fd_; }
   const std::string& label() const { return label_; }
   const std::string& path() const { return path_; }
+  // Device and inode of the namespace held ({0, 0} if fstat fails).
+  NetnsId id() const;
 
   // Whether path() still names the namespace this handle holds. False once
   // it was deleted (`ip netns delete`; the process of a /proc/PID/ns/net

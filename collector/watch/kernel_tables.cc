@@ -10,17 +10,41 @@
 
 namespace ctcollect {
 
-KernelTables::KernelTables(NetnsRef ns, std::string where,
-                           std::unique_ptr<NetlinkSocket> sock)
-    : ns_(std::move(ns)), where_(std::move(where)), sock_(std::move(sock)) {}
+KernelTables::KernelTables(NetnsRef ns, std::string where)
+    : ns_(std::move(ns)), where_(std::move(where)) {}
+
+std::unique_ptr<NetlinkSocket> KernelTables::OpenSocket(
+    std::error_code* ec) const {
+  std::unique_ptr<NetlinkSocket> sock;
+  {
+    ScopedNetns in(*ns_);
+    if (in.error()) {
+      *ec = in.error();
+      return nullptr;
+    }
+    sock = NetlinkSocket::Open(0, ec);
+  }
+  if (sock) {
+    timeval tv{2, 0};
+    setsockopt(sock->fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+  return sock;
+}
+
+std::shared_ptr<const PolicyQueryResult> KernelTables::policies() const {
+  MutexLock lock(&mu_);
+  return policies_;
+}
 
 std::shared_ptr<const PolicyQueryResult> KernelTables::RefreshPolicies() {
   auto result = std::make_shared<PolicyQueryResult>();
-  {
-    MutexLock lock(&sock_mu_);
+  std::error_code ec;
+  if (auto sock = OpenSocket(&ec)) {
     // Inside the namespace: the sysctl fallback reads its /proc/sys/net.
     ScopedNetns in(*ns_);
-    *result = QueryTimeoutPolicies(sock_.get());
+    *result = QueryTimeoutPolicies(sock.get());
+  } else {
+    result->errors.push_back("cannot open a netlink socket: " + ec.message());
   }
   std::string errors;
   for (const auto& e : result->errors)
@@ -41,10 +65,9 @@ bool KernelTables::RefreshExpectations() {
   std::vector<ExpMessage> dumped;
   bool bad = false;
   std::error_code ec;
-  {
-    MutexLock lock(&sock_mu_);
-    BuildExpDump(req, sock_->NextSeq());
-    ec = NetlinkRequest(sock_.get(), reinterpret_cast<nlmsghdr*>(req),
+  if (auto sock = OpenSocket(&ec)) {
+    BuildExpDump(req, sock->NextSeq());
+    ec = NetlinkRequest(sock.get(), reinterpret_cast<nlmsghdr*>(req),
                         [&](const nlmsghdr* nlh) {
                           auto e = ParseExpMessage(nlh);
                           if (e) dumped.push_back(*e);
@@ -64,9 +87,8 @@ bool KernelTables::RefreshExpectations() {
 void KernelTables::RefreshUserspaceHelpers() {
   auto helpers = std::make_shared<std::vector<UserspaceHelper>>();
   std::error_code ec;
-  {
-    MutexLock lock(&sock_mu_);
-    ec = QueryUserspaceHelpers(sock_.get(), helpers.get());
+  if (auto sock = OpenSocket(&ec)) {
+    ec = QueryUserspaceHelpers(sock.get(), helpers.get());
   }
   std::string error = ec ? ec.message() : "";
   if (error != last_cthelper_error_ && !error.empty()) {
@@ -84,12 +106,13 @@ void KernelTables::RefreshUserspaceHelpers() {
 
 size_t KernelTables::KernelEntries() {
   KernelStats ks;
-  MutexLock lock(&sock_mu_);
-  if (QueryKernelStats(sock_.get(), &ks)) return 0;
+  std::error_code ec;
+  auto sock = OpenSocket(&ec);
+  if (!sock || QueryKernelStats(sock.get(), &ks)) return 0;
   return ks.entries.value_or(0);
 }
 
-void KernelTables::FillSnapshot(NetnsSnapshot* out) const {
+void KernelTables::FillSnapshot(NetnsSnapshot* out, bool kernel_stats) const {
   {
     MutexLock lock(&mu_);
     if (policies_) {
@@ -103,14 +126,17 @@ void KernelTables::FillSnapshot(NetnsSnapshot* out) const {
   }
   out->expectations = expectations_.Read();
   out->expectations_up = expectations_up_.load();
-  MutexLock lock(&sock_mu_);
   out->kernel = KernelStats{};
-  out->kernel_stats_up = !QueryKernelStats(sock_.get(), &out->kernel);
-  alignas(nlmsghdr) uint8_t req[64];
-  BuildExpStatsCpuRequest(req, sock_->NextSeq());
   out->exp_stats = ExpStats{};
+  if (!kernel_stats) return;
+  std::error_code ec;
+  auto sock = OpenSocket(&ec);
+  if (!sock) return;
+  out->kernel_stats_up = !QueryKernelStats(sock.get(), &out->kernel);
+  alignas(nlmsghdr) uint8_t req[64];
+  BuildExpStatsCpuRequest(req, sock->NextSeq());
   out->exp_stats_up = !NetlinkRequest(
-      sock_.get(), reinterpret_cast<nlmsghdr*>(req), [&](const nlmsghdr* nlh) {
+      sock.get(), reinterpret_cast<nlmsghdr*>(req), [&](const nlmsghdr* nlh) {
         return ParseExpStatsMessage(nlh, &out->exp_stats);
       });
 }

@@ -6,7 +6,7 @@
 
 namespace ctcollect {
 
-void WarnAboutEventSysctl(const std::string& where) {
+void WarnAboutEventSysctl(const std::string& where, bool quiet) {
   // Read while inside the namespace: /proc/sys/net shows the reader's.
   FILE* f = fopen("/proc/sys/net/netfilter/nf_conntrack_events", "r");
   if (f == nullptr) return;
@@ -22,7 +22,7 @@ void WarnAboutEventSysctl(const std::string& where) {
     // The kernel gives a flow its event cache only if a listener exists
     // when the flow is created: flows older than the daemon never send
     // UPDATE or DESTROY, and only the resync dumps see them go.
-    Log(LogLevel::kInfo,
+    Log(quiet ? LogLevel::kDebug : LogLevel::kInfo,
         where +
             ": net.netfilter.nf_conntrack_events=2: flows created before "
             "ctcollectd started send no events and are reconciled by "

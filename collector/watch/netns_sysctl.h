@@ -11,8 +11,10 @@
 namespace ctcollect {
 
 // Logs what nf_conntrack_events means for the figures when it is 0 or 2.
-// `where` names the namespace in log lines.
-void WarnAboutEventSysctl(const std::string& where);
+// `where` names the namespace in log lines; `quiet` logs the note about 2
+// (every namespace's default) at debug level only: a discovered namespace
+// would repeat it for each of hundreds of pods.
+void WarnAboutEventSysctl(const std::string& where, bool quiet);
 
 // Sets nf_conntrack_acct and nf_conntrack_timestamp to 1 (logged): flow
 // bytes, packets and durations come from them. Only flows created from now

@@ -4,8 +4,6 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_compat.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
-#include <poll.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,9 +25,6 @@ constexpr uint32_t kEventGroups =
     NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_UPDATE |
     NF_NETLINK_CONNTRACK_DESTROY | NF_NETLINK_CONNTRACK_EXP_NEW |
     NF_NETLINK_CONNTRACK_EXP_DESTROY;
-// When a drain found a full batch the stream is busy: wait this long before
-// polling again so the next wake-up reads many events instead of one.
-constexpr auto kBusyNap = std::chrono::microseconds(500);
 
 std::unique_ptr<NetlinkSocket> OpenOrThrow(uint32_t groups,
                                            const std::string& what) {
@@ -41,12 +36,8 @@ std::unique_ptr<NetlinkSocket> OpenOrThrow(uint32_t groups,
 
 }  // namespace
 
-bool NetnsWatcher::Alive(std::chrono::milliseconds max_age) const {
-  return SteadyMillis() - heartbeat_ms_.load(std::memory_order_relaxed) <=
-         max_age.count();
-}
-
-NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
+NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts,
+                           WorkerPool* dumps)
     : ns_(std::make_shared<const NetnsHandle>(std::move(ns))),
       opts_(opts),
       where_(ns_->label().empty() ? "own netns"
@@ -54,17 +45,11 @@ NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
       top_(opts.top_enabled ? std::make_unique<TopTalkers>() : nullptr),
       tracker_(&counters_, top_.get()) {
   resync_interval_ms_.store(opts.resync_interval.count());
-  heartbeat_ms_.store(SteadyMillis());
-  std::unique_ptr<NetlinkSocket> dump_socket;
-  std::unique_ptr<NetlinkSocket> stats_socket;
-  dump_entries_.reserve(256);
   {
     ScopedNetns in(*ns_);
     if (in.error()) throw std::system_error(in.error(), "enter " + where_);
     events_ = OpenOrThrow(kEventGroups, "ctnetlink event socket in " + where_);
-    dump_socket = OpenOrThrow(0, "ctnetlink dump socket in " + where_);
-    stats_socket = OpenOrThrow(0, "ctnetlink stats socket in " + where_);
-    WarnAboutEventSysctl(where_);
+    WarnAboutEventSysctl(where_, opts_.quiet);
     if (opts_.enable_accounting) EnableAccounting(where_);
   }
   size_t got = events_->SetReceiveBuffer(opts_.buffer_size);
@@ -75,41 +60,35 @@ NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts)
             " bytes, less than the " + std::to_string(opts_.buffer_size) +
             " asked for (no CAP_NET_ADMIN for SO_RCVBUFFORCE?)");
   }
-  dump_socket->SetReceiveBuffer(4u << 20);
   if (auto ec = events_->SetNonBlocking()) throw std::system_error(ec);
-  if (auto ec = dump_socket->SetNonBlocking()) throw std::system_error(ec);
-  dump_ = std::make_unique<DumpBatchReader>(std::move(dump_socket));
-  timeval tv{2, 0};
-  setsockopt(stats_socket->fd(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  tables_ =
-      std::make_unique<KernelTables>(ns_, where_, std::move(stats_socket));
-  wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd_ < 0) {
-    throw std::system_error(errno, std::generic_category(), "eventfd");
-  }
+  tables_ = std::make_unique<KernelTables>(ns_, where_);
+  dump_ = std::make_unique<DumpBatchReader>(
+      ns_, dumps, [this] { Wake(); }, [this] { PrepareDump(); });
   events_up_.store(true);
 }
 
 NetnsWatcher::~NetnsWatcher() {
-  Stop();
-  if (wake_fd_ >= 0) close(wake_fd_);
+  // The dump first: its pool thread calls back into this watcher.
+  dump_.reset();
 }
 
-void NetnsWatcher::Start() {
-  thread_ = std::thread([this] { Run(); });
+void NetnsWatcher::Attach(IngestWaker* waker) {
+  {
+    MutexLock lock(&waker_mu_);
+    waker_ = waker;
+  }
+  TakeConfigChanges();
+  StartDump(ResyncReason::kStartup);
+}
+
+void NetnsWatcher::Detach() {
+  MutexLock lock(&waker_mu_);
+  waker_ = nullptr;
 }
 
 void NetnsWatcher::Wake() {
-  uint64_t v = 1;
-  ssize_t r = write(wake_fd_, &v, sizeof(v));
-  (void)r;
-}
-
-void NetnsWatcher::Stop() {
-  if (!thread_.joinable()) return;
-  stop_requested_.store(true);
-  Wake();
-  thread_.join();
+  MutexLock lock(&waker_mu_);
+  if (waker_) waker_->Poke(this);
 }
 
 void NetnsWatcher::SetClassifier(
@@ -165,70 +144,44 @@ uint32_t NetnsWatcher::NowSeconds() const {
   return static_cast<uint32_t>(ts.tv_sec);
 }
 
-void NetnsWatcher::Run() {
-  TakeConfigChanges();
-  StartDump(ResyncReason::kStartup);
-  for (;;) {
-    // Wake at least once a second, so the heartbeat shows the thread is
-    // not stuck (the service watchdog checks it).
-    heartbeat_ms_.store(SteadyMillis(), std::memory_order_relaxed);
-    int timeout_ms = kHeartbeatMs;
-    if (!tracker_.dumping()) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          next_resync_ - std::chrono::steady_clock::now());
-      timeout_ms =
-          static_cast<int>(std::clamp<int64_t>(left.count(), 0, kHeartbeatMs));
-    }
-    pollfd fds[3] = {{wake_fd_, POLLIN, 0},
-                     {events_->fd(), POLLIN, 0},
-                     {dump_->fd(), POLLIN, 0}};
-    int nfds = tracker_.dumping() ? 3 : 2;
-    if (poll(fds, nfds, timeout_ms) < 0 && errno != EINTR) {
-      Log(LogLevel::kError,
-          where_ + ": poll: " +
-              std::error_code(errno, std::generic_category()).message());
-    }
-    if (fds[0].revents & POLLIN) {
-      uint64_t v;
-      ssize_t r = read(wake_fd_, &v, sizeof(v));
-      (void)r;
-    }
-    if (stop_requested_.load()) return;
-    if (resync_requested_.exchange(false)) {
-      resync_pending_ = true;
-      pending_reason_ = ResyncReason::kRequest;
-    }
-    // Events first: they are the ones that can be lost. Bounded, so a
-    // dump still makes progress under a storm that never lets up.
-    int got = DrainEvents(64);
-    if (tracker_.dumping() && (fds[2].revents & POLLIN)) ApplyDumpBatches(8);
-    if (!tracker_.dumping()) {
-      if (TakeConfigChanges()) {
-        // Flows join their new classes as the dump reports them.
-        resync_pending_ = true;
-        pending_reason_ = ResyncReason::kRequest;
-      }
-      if (std::chrono::steady_clock::now() >= next_resync_) {
-        resync_pending_ = true;
-        if (pending_reason_ != ResyncReason::kOverrun &&
-            pending_reason_ != ResyncReason::kRequest) {
-          pending_reason_ = ResyncReason::kInterval;
-        }
-      }
-      if (resync_pending_) StartDump(pending_reason_);
-    }
-    if (got >= 32 && !tracker_.dumping()) {
-      timespec nap{0, std::chrono::nanoseconds(kBusyNap).count()};
-      nanosleep(&nap, nullptr);
-    }
-  }
+std::chrono::steady_clock::time_point NetnsWatcher::NextDeadline() const {
+  if (tracker_.dumping()) return std::chrono::steady_clock::time_point::max();
+  return resync_pending_ ? retry_at_ : next_resync_;
 }
 
-int NetnsWatcher::DrainEvents(int max_batches) {
+void NetnsWatcher::Service(IngestScratch* scratch) {
+  if (resync_requested_.exchange(false)) {
+    resync_pending_ = true;
+    pending_reason_ = ResyncReason::kRequest;
+  }
+  if (tracker_.dumping() && dump_->HasBatches()) {
+    ApplyDumpBatches(scratch, 8);
+    // Bounded, so other namespaces' events are read in between; the rest
+    // on the next round.
+    if (tracker_.dumping() && dump_->HasBatches()) Wake();
+  }
+  if (tracker_.dumping()) return;
+  if (TakeConfigChanges()) {
+    // Flows join their new classes as the dump reports them.
+    resync_pending_ = true;
+    pending_reason_ = ResyncReason::kRequest;
+  }
+  auto now = std::chrono::steady_clock::now();
+  if (now >= next_resync_ && !resync_pending_) {
+    resync_pending_ = true;
+    retry_at_ = now;
+    pending_reason_ = ResyncReason::kInterval;
+  }
+  if (resync_pending_ && now >= retry_at_) StartDump(pending_reason_);
+}
+
+int NetnsWatcher::DrainEvents(IngestScratch* scratch, int max_batches) {
+  BatchReceiver& batch = scratch->events;
+  std::vector<CtMessage>& msgs = scratch->event_msgs;
   int total = 0;
   for (int b = 0; b < max_batches; ++b) {
     std::error_code ec;
-    int n = event_batch_.Receive(events_->fd(), &ec);
+    int n = batch.Receive(events_->fd(), &ec);
     if (n < 0) {
       if (ec.value() == ENOBUFS) {
         OnOverrun();
@@ -238,30 +191,30 @@ int NetnsWatcher::DrainEvents(int max_batches) {
       break;
     }
     for (int i = 0; i < n; ++i) {
-      if (event_batch_.sender(i) != 0) {
+      if (batch.sender(i) != 0) {
         counters_.parse_errors().Add(1);
         continue;
       }
-      if (event_batch_.truncated(i)) {
+      if (batch.truncated(i)) {
         // An event we could not read whole is an event lost.
         counters_.parse_errors().Add(1);
         resync_pending_ = true;
         continue;
       }
-      HandleEventDatagram(event_batch_.data(i), event_batch_.length(i));
+      HandleEventDatagram(batch.data(i), batch.length(i), &msgs);
     }
     // Parsed first, applied together: the tracker prefetches the batch's
     // table slots before it touches any.
-    tracker_.ApplyEventBatch(event_msgs_.data(), event_msgs_.size(),
-                             NowSeconds());
-    event_msgs_.clear();
+    tracker_.ApplyEventBatch(msgs.data(), msgs.size(), NowSeconds());
+    msgs.clear();
     total += n;
     if (n < 64) break;
   }
   return total;
 }
 
-void NetnsWatcher::HandleEventDatagram(const uint8_t* data, size_t len) {
+void NetnsWatcher::HandleEventDatagram(const uint8_t* data, size_t len,
+                                       std::vector<CtMessage>* msgs) {
   ForEachMsg(data, len, [&](const nlmsghdr* nlh) {
     if (nlh->nlmsg_type < NLMSG_MIN_TYPE) return true;
     if (NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_CTNETLINK_EXP) {
@@ -274,7 +227,7 @@ void NetnsWatcher::HandleEventDatagram(const uint8_t* data, size_t len) {
       return true;
     }
     if (auto m = ParseCtMessage(nlh)) {
-      event_msgs_.push_back(*m);
+      msgs->push_back(*m);
     } else {
       counters_.parse_errors().Add(1);
       parse_log_.Log(where_ + ": dropped a malformed conntrack event");
@@ -303,45 +256,68 @@ void NetnsWatcher::OnOverrun() {
                    "resyncing with a dump" +
                    grown);
   resync_pending_ = true;
+  retry_at_ = std::chrono::steady_clock::now();
   pending_reason_ = ResyncReason::kOverrun;
   // Flows destroyed during a running dump may have lost their DESTROY after
   // the dump passed them: that dump cannot be trusted to be complete.
   if (tracker_.dumping()) dump_intr_ = true;
 }
 
-void NetnsWatcher::StartDump(ResyncReason reason) {
-  tracker_.SetPolicies(tables_->RefreshPolicies()->policies);
-  if (!tables_->RefreshExpectations()) counters_.parse_errors().Add(1);
-  tables_->RefreshUserspaceHelpers();
-  resync_pending_ = false;
-  pending_reason_ = ResyncReason::kInterval;
-  next_resync_ = std::chrono::steady_clock::now() +
-                 std::chrono::milliseconds(resync_interval_ms_.load());
-  // Size the table for the kernel's count once, rather than doubling it
-  // step by step while a large first dump streams in.
-  const size_t kernel_entries = tables_->KernelEntries();
-  if (auto ec = dump_->Start(&dump_seq_)) {
-    dump_up_.store(false);
-    Log(LogLevel::kError, where_ + ": cannot start a dump: " + ec.message());
-    return;
+void NetnsWatcher::PrepareDump() {
+  // Only what the namespace's series use: the summary has no policies,
+  // helpers or expectations.
+  if (opts_.full_detail) {
+    tables_->RefreshPolicies();
+    if (!tables_->RefreshExpectations()) expectations_malformed_.store(true);
+    tables_->RefreshUserspaceHelpers();
   }
-  counters_.resyncs(reason).Add(1);
-  dump_intr_ = false;
-  dump_started_ = std::chrono::steady_clock::now();
-  tracker_.BeginDump(kernel_entries);
+  expected_entries_.store(tables_->KernelEntries());
 }
 
-void NetnsWatcher::ApplyDumpBatches(size_t max) {
+void NetnsWatcher::StartDump(ResyncReason reason) {
+  resync_pending_ = false;
+  pending_reason_ = ResyncReason::kInterval;
+  auto now = std::chrono::steady_clock::now();
+  auto interval = std::chrono::milliseconds(resync_interval_ms_.load());
+  if (first_dump_) {
+    // Namespaces found together would otherwise resync together forever.
+    first_dump_ = false;
+    next_resync_ =
+        now + std::chrono::duration_cast<std::chrono::milliseconds>(
+                  interval * std::clamp(opts_.resync_phase, 0.5, 1.0));
+  } else {
+    next_resync_ = now + interval;
+  }
+  dump_seq_ = dump_->Start();
+  counters_.resyncs(reason).Add(1);
+  dump_intr_ = false;
+  first_batch_ = true;
+  dump_started_ = now;
+  tracker_.BeginDump();
+}
+
+void NetnsWatcher::ApplyDumpBatches(IngestScratch* scratch, size_t max) {
   const uint32_t now = NowSeconds();
-  dump_batches_.clear();
-  dump_->Take(&dump_batches_, max);
-  for (auto& b : dump_batches_) {
+  if (first_batch_) {
+    // PrepareDump ran before the request: policies and the kernel's count
+    // are fresh for the dump's entries.
+    first_batch_ = false;
+    if (auto p = tables_->policies()) tracker_.SetPolicies(p->policies);
+    if (expectations_malformed_.exchange(false))
+      counters_.parse_errors().Add(1);
+    tracker_.Reserve(expected_entries_.load());
+  }
+  auto& dump_batches = scratch->dump_batches;
+  auto& dump_entries = scratch->dump_entries;
+  dump_batches.clear();
+  dump_->Take(&dump_batches, max);
+  for (auto& b : dump_batches) {
     bool ended = false;
     bool complete = false;
-    dump_entries_.clear();
+    dump_entries.clear();
     auto apply = [&] {
-      tracker_.ApplyDumpBatch(dump_entries_.data(), dump_entries_.size(), now);
-      dump_entries_.clear();
+      tracker_.ApplyDumpBatch(dump_entries.data(), dump_entries.size(), now);
+      dump_entries.clear();
     };
     ForEachMsg(b.bytes.data(), b.bytes.size(), [&](const nlmsghdr* nlh) {
       if (nlh->nlmsg_seq != dump_seq_) return true;  // an abandoned dump's
@@ -366,9 +342,9 @@ void NetnsWatcher::ApplyDumpBatches(size_t max) {
       }
       if (nlh->nlmsg_type < NLMSG_MIN_TYPE) return true;
       if (auto m = ParseCtMessage(nlh)) {
-        dump_entries_.push_back(*m);
+        dump_entries.push_back(*m);
         // Apply in slices: the prefetches of one slice stay in cache.
-        if (dump_entries_.size() == 256) apply();
+        if (dump_entries.size() == 256) apply();
       } else {
         counters_.parse_errors().Add(1);
         parse_log_.Log(where_ + ": dropped a malformed conntrack dump entry");
@@ -379,10 +355,19 @@ void NetnsWatcher::ApplyDumpBatches(size_t max) {
     if (b.last || ended) {
       if (!b.error.empty()) Log(LogLevel::kError, where_ + ": " + b.error);
       FinishDump(complete && !dump_intr_);
+      if (!b.error.empty()) {
+        // The namespace may be going away, or the kernel short of memory:
+        // not again at once.
+        retry_at_ = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      }
       break;
     }
   }
-  dump_->Recycle(&dump_batches_);
+  dump_->Recycle(&dump_batches);
+  // A storm's worth of parsed entries is not worth keeping for a minute.
+  if (!tracker_.dumping() && dump_entries.capacity() > 256) {
+    dump_entries = {};
+  }
 }
 
 void NetnsWatcher::FinishDump(bool complete) {
@@ -391,6 +376,7 @@ void NetnsWatcher::FinishDump(bool complete) {
     dump_up_.store(false);
     // Try again soon rather than waiting a whole interval.
     resync_pending_ = true;
+    retry_at_ = std::chrono::steady_clock::now();
     pending_reason_ = dump_intr_ ? ResyncReason::kOverrun : pending_reason_;
     return;
   }
@@ -401,9 +387,9 @@ void NetnsWatcher::FinishDump(bool complete) {
   last_resync_unix_.store(WallClockSeconds());
   dump_up_.store(true);
   if (!ready_.load()) {
-    Log(LogLevel::kInfo, where_ + ": first dump done, " +
-                             std::to_string(tracker_.live_flows()) +
-                             " flows in " + std::to_string(secs) + " s");
+    Log(opts_.quiet ? LogLevel::kDebug : LogLevel::kInfo,
+        where_ + ": first dump done, " + std::to_string(tracker_.live_flows()) +
+            " flows in " + std::to_string(secs) + " s");
   } else if (stale > 0) {
     Log(LogLevel::kDebug, where_ + ": resync removed " + std::to_string(stale) +
                               " flows whose DESTROY was missed");
@@ -431,7 +417,7 @@ void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
     out->top = top_->Sample(opts_.top_min_share, NowSeconds());
     out->top_bytes = static_cast<int64_t>(top_->bytes());
   }
-  tables_->FillSnapshot(out);
+  tables_->FillSnapshot(out, opts_.full_detail);
 }
 
 std::optional<TopRanking> NetnsWatcher::Top(TopBy by, size_t limit) const {

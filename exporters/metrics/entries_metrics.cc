@@ -35,6 +35,7 @@ void CollectEntryMetrics(const Snapshot& s, MetricFamilies* out) {
         "dnat, offloaded (flowtable), helper (owned by a conntrack helper).",
         MetricType::Gauge);
     for (const auto& ns : s.netns) {
+      if (!ns.full_detail) continue;  // the summary has none
       for (int i = 0; i < kNumFlowStatus; ++i) {
         AddSample(&f, {{"netns", ns.netns}, {"status", S(FlowStatusName(i))}},
                   static_cast<double>(ns.status_entries[i]));

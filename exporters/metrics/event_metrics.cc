@@ -18,6 +18,8 @@ void CollectEventMetrics(const Snapshot& s, MetricFamilies* out) {
       for (int t = 0; t < kNumEventTypes; ++t) {
         for (int fam = 0; fam < kNumFamilies; ++fam) {
           for (int p = 0; p < kNumProtos; ++p) {
+            // The summary: only the family/protocol pairs that had events.
+            if (!ns.full_detail && !HadEvents(ns, fam, p)) continue;
             AddSample(&f,
                       {{"netns", ns.netns},
                        {"type", S(EventTypeName(static_cast<EventType>(t)))},
@@ -36,6 +38,7 @@ void CollectEventMetrics(const Snapshot& s, MetricFamilies* out) {
         "and from/to state.",
         MetricType::Counter);
     for (const auto& ns : s.netns) {
+      if (!ns.full_detail) continue;  // the summary has none
       for (const auto& t : ns.transitions) {
         AddSample(&f,
                   {{"netns", ns.netns},

@@ -21,6 +21,7 @@ void AddDirectional(MetricFamilies* out, const Snapshot& s, std::string name,
   MetricFamily& f =
       AddFamily(out, std::move(name), std::move(help), MetricType::Counter);
   for (const auto& ns : s.netns) {
+    if (!ns.full_detail) continue;  // the summary has none
     ForEachSeenPair(ns, [&](int fam, int p, MetricLabels l) {
       for (int d = 0; d < 2; ++d) {
         MetricLabels ld = l;
@@ -49,6 +50,7 @@ void CollectFlowAccountingMetrics(const Snapshot& s, MetricFamilies* out) {
         "Lifetime of flows that ended (needs nf_conntrack_timestamp).",
         MetricType::Histogram);
     for (const auto& ns : s.netns) {
+      if (!ns.full_detail) continue;  // the summary has none
       ForEachSeenPair(ns, [&](int fam, int p, MetricLabels l) {
         ClientMetric m;
         m.label = std::move(l);

@@ -28,6 +28,7 @@ void CollectHelperMetrics(const Snapshot& s, MetricFamilies* out) {
                   "Expectation events (type new or destroy), by helper.",
                   MetricType::Counter);
     for (const auto& ns : s.netns) {
+      if (!ns.full_detail) continue;  // the summary has none
       for (const auto& [helper, c] : ns.expectations) {
         AddSample(&f, {{"netns", ns.netns}, {"helper", helper}},
                   static_cast<double>(c.current));
@@ -51,6 +52,7 @@ void CollectHelperMetrics(const Snapshot& s, MetricFamilies* out) {
       MetricFamily& k =
           AddFamily(out, kExpStats[i].first, kExpHelp[i], MetricType::Counter);
       for (const auto& ns : s.netns) {
+        if (!ns.full_detail) continue;  // the summary has none
         if (!ns.exp_stats_up) continue;
         AddSample(&k, {{"netns", ns.netns}},
                   static_cast<double>(ns.exp_stats.*kExpStats[i].second));
@@ -65,6 +67,7 @@ void CollectHelperMetrics(const Snapshot& s, MetricFamilies* out) {
         "one series per expectation policy; always 1.",
         MetricType::Gauge);
     for (const auto& ns : s.netns) {
+      if (!ns.full_detail) continue;  // the summary has none
       for (const auto& h : ns.userspace_helpers) {
         for (const auto& p : h.policies) {
           AddSample(

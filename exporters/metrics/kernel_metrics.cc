@@ -14,6 +14,7 @@ void CollectKernelMetrics(const Snapshot& s, MetricFamilies* out) {
                   "Maximum size of the conntrack table (nf_conntrack_max).",
                   MetricType::Gauge);
     for (const auto& ns : s.netns) {
+      if (!ns.full_detail) continue;  // the summary has none
       if (ns.kernel.max_entries) {
         AddSample(&f, {{"netns", ns.netns}},
                   static_cast<double>(*ns.kernel.max_entries));
@@ -26,6 +27,7 @@ void CollectKernelMetrics(const Snapshot& s, MetricFamilies* out) {
                   "Conntrack entries as the kernel counts them (conntrack -C).",
                   MetricType::Gauge);
     for (const auto& ns : s.netns) {
+      if (!ns.full_detail) continue;  // the summary has none
       if (ns.kernel.entries) {
         AddSample(&f, {{"netns", ns.netns}},
                   static_cast<double>(*ns.kernel.entries));
@@ -40,6 +42,7 @@ void CollectKernelMetrics(const Snapshot& s, MetricFamilies* out) {
                       "' summed over CPUs (conntrack -S).",
                   MetricType::Counter);
     for (const auto& ns : s.netns) {
+      if (!ns.full_detail) continue;  // the summary has none
       if (ns.kernel.cpus == 0) continue;
       AddSample(&f, {{"netns", ns.netns}},
                 static_cast<double>(ns.kernel.cpu_sum[i]));

@@ -15,6 +15,7 @@ void AddLabelFamilies(std::vector<MetricFamily>* out, const Snapshot& s,
   MetricFamily& e = AddFamily(out, std::move(entries_name),
                               std::move(entries_help), MetricType::Gauge);
   for (const auto& ns : s.netns) {
+    if (!ns.full_detail) continue;  // the summary has none
     for (const auto& c : ns.*field) {
       int64_t sum = 0;
       bool any = false;
@@ -42,6 +43,7 @@ void AddLabelFamilies(std::vector<MetricFamily>* out, const Snapshot& s,
   MetricFamily& f = AddFamily(out, std::move(flows_name), std::move(flows_help),
                               MetricType::Counter);
   for (const auto& ns : s.netns) {
+    if (!ns.full_detail) continue;  // the summary has none
     for (const auto& c : ns.*field) {
       for (int p = 0; p < kNumProtos; ++p) {
         bool seen = c.flows[p] != 0;

@@ -46,14 +46,25 @@ inline void AddSample(prometheus::MetricFamily* f, MetricLabels labels,
 // A string_view as the std::string a label value is.
 inline std::string S(std::string_view v) { return std::string(v); }
 
-// One family with a single {netns} sample per namespace.
+// Whether the namespace had events of this family and protocol.
+inline bool HadEvents(const NetnsSnapshot& ns, int fam, int p) {
+  for (int t = 0; t < kNumEventTypes; ++t) {
+    if (ns.events[t][fam][p] != 0) return true;
+  }
+  return false;
+}
+
+// One family with a single {netns} sample per namespace: every namespace
+// with `in_summary`, else only those with the whole catalogue
+// (NetnsSnapshot::full_detail).
 template <typename Fn>
 void PerNetns(std::vector<prometheus::MetricFamily>* out, const Snapshot& s,
               std::string name, std::string help, prometheus::MetricType type,
-              Fn value) {
+              Fn value, bool in_summary = false) {
   prometheus::MetricFamily& f =
       AddFamily(out, std::move(name), std::move(help), type);
   for (const auto& ns : s.netns) {
+    if (!in_summary && !ns.full_detail) continue;
     AddSample(&f, {{"netns", ns.netns}}, static_cast<double>(value(ns)));
   }
 }
@@ -64,9 +75,7 @@ template <typename Fn>
 void ForEachSeenPair(const NetnsSnapshot& ns, Fn fn) {
   for (int fam = 0; fam < kNumFamilies; ++fam) {
     for (int p = 0; p < kNumProtos; ++p) {
-      int64_t events = 0;
-      for (int t = 0; t < kNumEventTypes; ++t) events += ns.events[t][fam][p];
-      if (events == 0) continue;
+      if (!HadEvents(ns, fam, p)) continue;
       fn(fam, p,
          MetricLabels{{"netns", ns.netns},
                       {"family", S(FamilyName(static_cast<Family>(fam)))},

@@ -107,6 +107,26 @@ Snapshot Scenario() {
   c.table_entries = 5;
   c.table_bytes = 16384;
   s.netns.push_back(c);
+
+  // A namespace --netns.discover found, with the summary catalogue: its
+  // entries, the events of the pairs that had any, overruns, resyncs, up.
+  NetnsSnapshot pod;
+  pod.netns = "kube-system/coredns-5d78c9869d-abcde";
+  pod.full_detail = false;
+  pod.identity = {4026532300,
+                  true,
+                  "coredns-5d78c9869d-abcde",
+                  "kube-system",
+                  "0b1c2d3e-aaaa-bbbb-cccc-000000000001",
+                  "containerd"};
+  pod.ready = pod.events_up = pod.dump_up = true;
+  pod.entries = {{0, Family::kIpv4, Proto::kUdp, 0, 7}};
+  pod.events[0][0][1] = 9;    // new, ipv4, udp
+  pod.status_entries[1] = 7;  // not in the summary
+  pod.resyncs[0] = 1;
+  pod.table_entries = 7;
+  s.netns.push_back(pod);
+  s.discovery = {true, 12, 1, 0, 0.004};
   return s;
 }
 

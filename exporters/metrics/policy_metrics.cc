@@ -18,6 +18,7 @@ void CollectPolicyMetrics(const Snapshot& s, MetricFamilies* out) {
         "timeout objects.",
         MetricType::Gauge);
     for (const auto& ns : s.netns) {
+      if (!ns.full_detail) continue;  // the summary has none
       for (const auto& p : ns.policies) {
         std::string family = p.l3proto == 2    ? "ipv4"
                              : p.l3proto == 10 ? "ipv6"

@@ -8,7 +8,7 @@ namespace ctcollect {
 
 void CollectTopMetrics(const Snapshot& s, MetricFamilies* out) {
   bool any = false;
-  for (const auto& ns : s.netns) any |= ns.top_enabled;
+  for (const auto& ns : s.netns) any |= ns.top_enabled && ns.full_detail;
   if (!any) return;
   prometheus::MetricFamily& top = AddFamily(
       out, "conntrack_top_entries",
@@ -18,6 +18,7 @@ void CollectTopMetrics(const Snapshot& s, MetricFamilies* out) {
       "resync, within 0.1% of the table between them.",
       prometheus::MetricType::Gauge);
   for (const auto& ns : s.netns) {
+    if (!ns.full_detail) continue;  // the summary has none
     for (const auto& k : ns.top.keys) {
       AddSample(
           &top,
@@ -32,6 +33,7 @@ void CollectTopMetrics(const Snapshot& s, MetricFamilies* out) {
       "port of the NAT range (64512 ports by default).",
       prometheus::MetricType::Gauge);
   for (const auto& ns : s.netns) {
+    if (!ns.full_detail) continue;  // the summary has none
     if (!ns.top_enabled) continue;
     // tcp, udp and icmp always (0 without SNAT), so that dashboards and
     // alerts see the series; other protocols while they have SNAT flows.
@@ -59,6 +61,7 @@ void CollectTopMetrics(const Snapshot& s, MetricFamilies* out) {
       "number of distinct keys).",
       prometheus::MetricType::Gauge);
   for (const auto& ns : s.netns) {
+    if (!ns.full_detail) continue;  // the summary has none
     if (ns.top_enabled) {
       AddSample(&bytes, {{"netns", ns.netns}},
                 static_cast<double>(ns.top_bytes));

@@ -58,6 +58,7 @@ std::string Substitute(std::string e, const std::string& netns) {
   };
   replace("$__rate_interval", "20s");
   replace("$instance", ".*");
+  replace("$pod_namespace", ".*");
   replace("$netns", netns);
   replace("$ct_zone", ".*");
   return e;

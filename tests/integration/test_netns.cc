@@ -19,6 +19,16 @@
 #include <thread>
 
 namespace ctcollect::itest {
+
+const char kTrackingRuleset[] =
+    "nft -f - <<'EOF'\n"
+    "table inet ctct {\n"
+    "  chain out { type filter hook output priority 0; "
+    "ct state new,established,related accept; }\n"
+    "  chain in { type filter hook input priority 0; "
+    "ct state new,established,related accept; }\n"
+    "}\n"
+    "EOF";
 namespace {
 
 constexpr int kCapNetAdmin = 12;
@@ -186,16 +196,8 @@ void TestNetns::Create() {
     ok_ = false;
     return;
   }
-  // A fresh namespace tracks no traffic until a ruleset uses conntrack.
   CommandResult setup =
-      Run("ip link set lo up && nft -f - <<'EOF'\n"
-          "table inet ctct {\n"
-          "  chain out { type filter hook output priority 0; "
-          "ct state new,established,related accept; }\n"
-          "  chain in { type filter hook input priority 0; "
-          "ct state new,established,related accept; }\n"
-          "}\n"
-          "EOF");
+      Run(std::string("ip link set lo up && ") + kTrackingRuleset);
   ok_ = setup.exit_code == 0;
   if (!ok_) error_ = "setting up " + name_ + ": " + setup.out;
 }

@@ -17,6 +17,11 @@ struct CommandResult {
   std::string err;     // stderr when asked apart (ShellSplit, RunSplit)
 };
 
+// The nft ruleset (an `nft -f -` here-document) that makes a fresh
+// namespace track its traffic: a namespace tracks none until a ruleset
+// uses conntrack.
+extern const char kTrackingRuleset[];
+
 // Runs a /bin/sh command line; captures stdout and stderr together.
 CommandResult Shell(const std::string& cmd);
 // Runs a /bin/sh command line; captures stdout and stderr apart.
