@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <system_error>
 #include <thread>
+#include <unordered_set>
 
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
@@ -156,6 +157,9 @@ class IngestThread : public IngestWaker {
         poked.swap(poked_);
       }
       for (auto* w : poked) {
+        // A poke can outlive the watcher's time here (it was detached
+        // meanwhile): only pointers still attached are followed.
+        if (!attached_.count(w)) continue;
         w->Service(&scratch_);
         Note(w);
       }
@@ -192,19 +196,19 @@ class IngestThread : public IngestWaker {
       }
       w->Attach(this);
       Note(w.get());
+      attached_.insert(w.get());
       watchers_.push_back(std::move(w));
     }
-    std::vector<std::shared_ptr<NetnsWatcher>> dropped;
     bool stop;
     {
       MutexLock lock(&mu_);
       for (auto* w : to_detach_) {
         auto is_w = [w](const auto& p) { return p.get() == w; };
         // Asked for after this round took the attach requests: never
-        // attached, and now it will not be.
+        // attached, and now it will not be. (The caller holds a reference:
+        // ours is never the last.)
         auto queued = std::find_if(to_attach_.begin(), to_attach_.end(), is_w);
         if (queued != to_attach_.end()) {
-          dropped.push_back(std::move(*queued));
           to_attach_.erase(queued);
           continue;
         }
@@ -213,7 +217,7 @@ class IngestThread : public IngestWaker {
         epoll_ctl(epfd_, EPOLL_CTL_DEL, w->event_fd(), nullptr);
         poked_.erase(std::remove(poked_.begin(), poked_.end(), w),
                      poked_.end());
-        dropped.push_back(std::move(*it));
+        attached_.erase(w);
         watchers_.erase(it);
       }
       if (!to_detach_.empty()) {
@@ -224,10 +228,10 @@ class IngestThread : public IngestWaker {
       stop = stop_;
       if (stop) stopped_ = true;
     }
-    for (auto& w : dropped) w->Detach();
     if (stop) {
       for (auto& w : watchers_) w->Detach();
       watchers_.clear();
+      attached_.clear();
       detached_cv_.NotifyAll();
     }
     return !stop;
@@ -250,6 +254,7 @@ class IngestThread : public IngestWaker {
 
   // The thread's own.
   std::vector<std::shared_ptr<NetnsWatcher>> watchers_;
+  std::unordered_set<NetnsWatcher*> attached_;  // those of watchers_
   IngestScratch scratch_;
   Clock::time_point next_deadline_ = Clock::time_point::max();
   std::thread thread_;
@@ -277,6 +282,8 @@ void IngestPool::Attach(std::shared_ptr<NetnsWatcher> w) {
 }
 
 void IngestPool::Detach(const std::shared_ptr<NetnsWatcher>& w) {
+  // First, so that from here on it pokes no thread.
+  w->Detach();
   for (auto& t : threads_) {
     if (t->Detach(w.get())) return;
   }

@@ -127,11 +127,12 @@ metric() {  # NAME NETNS: sum over every series of NAME with netns=NETNS
 }
 
 dpid=
-start_daemon() {  # NETNS [FLAG...]: starts ctcollectd, returns once /-/ready is 200
-  local ns=$1 deadline
+start_daemon() {  # NETNS|- [FLAG...]: starts ctcollectd, returns once /-/ready is 200
+  local ns=$1 deadline netns_flag=()
   shift
+  [ "$ns" = - ] || netns_flag=(--netns="$ns")
   "$daemon" --web.listen-address="127.0.0.1:$port" --control.socket="$tmp/ctl.sock" \
-    --netns="$ns" --resync-interval=1h "$@" 2>>"$tmp/daemon.log" &
+    "${netns_flag[@]}" --resync-interval=1h "$@" 2>>"$tmp/daemon.log" &
   dpid=$!
   pids+=("$dpid")
   deadline=$(calc "$(now) + 180")
