@@ -23,6 +23,8 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonOptions& running,
         "--netns.discover-interval");
   check(running.netns_detail_full != loaded.netns_detail_full,
         "--netns.detail");
+  check(running.netns_detail_full_for != loaded.netns_detail_full_for,
+        "--netns.detail-full");
   check(running.runtime_dirs != loaded.runtime_dirs, "--netns.runtime-dir");
   check(running.ingest_threads != loaded.ingest_threads, "--ingest.threads");
   check(running.buffer_size != loaded.buffer_size, "--netlink.buffer-size");

@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
   sopts.watcher.top_min_share = opts.top_min_share;
   sopts.ingest_threads = opts.ingest_threads;
   sopts.discovered_full_detail = opts.netns_detail_full;
+  sopts.full_detail_labels = opts.netns_detail_full_for;
   NetnsSet collector(sopts);
   std::unique_ptr<NetnsDiscovery> discovery;
   std::unique_ptr<ControlVerbs> control_service;

@@ -42,11 +42,15 @@ TEST(WorkerPool, RunsEveryJobWithAtMostItsThreadsAtOnce) {
     EXPECT_EQ(pool.threads(), 3u);
     for (auto& j : jobs) pool.Submit(j.get());
     // Cancel waits for a running job and takes out a queued one: after it,
-    // each job has run or never will.
+    // each job has run or never will, and none is queued.
     for (auto& j : jobs) pool.Cancel(j.get());
+    EXPECT_EQ(pool.queued(), 0u);
     int ran = 0;
     for (auto& j : jobs) ran += j->runs.load();
-    EXPECT_GE(ran, 3);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    int later = 0;
+    for (auto& j : jobs) later += j->runs.load();
+    EXPECT_EQ(later, ran);  // nothing cancelled ran afterwards
     for (auto& j : jobs) pool.Submit(j.get());
     while (pool.queued() > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -54,7 +58,6 @@ TEST(WorkerPool, RunsEveryJobWithAtMostItsThreadsAtOnce) {
     for (auto& j : jobs) pool.Cancel(j.get());
   }
   EXPECT_LE(most.load(), 3);
-  EXPECT_GE(most.load(), 2);
   for (auto& j : jobs) EXPECT_GE(j->runs.load(), 1);
 }
 

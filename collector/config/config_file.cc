@@ -32,6 +32,7 @@ const std::map<std::string, std::map<std::string, KeySpec>>& Keys() {
         {"discover", {"--netns.discover", Kind::kBool}},
         {"discover_interval", {"--netns.discover-interval", Kind::kScalar}},
         {"netns_detail", {"--netns.detail", Kind::kScalar}},
+        {"netns_detail_full", {"--netns.detail-full", Kind::kList}},
         {"runtime_dirs", {"--netns.runtime-dir", Kind::kList}}}},
       {"ingest", {{"threads", {"--ingest.threads", Kind::kScalar}}}},
       {"netlink",

@@ -176,6 +176,13 @@ const std::map<std::string_view, Setter>& DaemonFlags() {
          if (v != "summary" && v != "full") Fail(f, v, "summary or full");
          o.netns_detail_full = v == "full";
        }},
+      {"--netns.detail-full",
+       [](DaemonOptions& o, auto f, auto v) {
+         if (v.empty() || v.find('*') < v.size() - 1) {
+           Fail(f, v, "a netns label, or a prefix ending in *");
+         }
+         o.netns_detail_full_for.emplace_back(v);
+       }},
       {"--netns.runtime-dir",
        [](DaemonOptions& o, auto f, auto v) {
          if (v.empty() || v.front() != '/')
@@ -375,7 +382,8 @@ DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args,
                                  DaemonOptions base) {
   DaemonOptions o = std::move(base);
   bool listen_from_flags = false, netns_from_flags = false,
-       peers_from_flags = false, runtime_dirs_from_flags = false;
+       peers_from_flags = false, runtime_dirs_from_flags = false,
+       detail_full_from_flags = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
     if (a == "--version") {
@@ -416,6 +424,10 @@ DaemonOptions ParseDaemonOptions(const std::vector<std::string>& args,
     if (name == "--netns" && !netns_from_flags) {
       o.netns.clear();
       netns_from_flags = true;
+    }
+    if (name == "--netns.detail-full" && !detail_full_from_flags) {
+      o.netns_detail_full_for.clear();
+      detail_full_from_flags = true;
     }
     if (name == "--netns.runtime-dir" && !runtime_dirs_from_flags) {
       o.runtime_dirs.clear();
@@ -466,6 +478,9 @@ Flags:
                              /run/netns is watched with inotify besides)
   --netns.detail=D           series for discovered namespaces: summary
                              (default; at most 25 for an idle one) or full
+  --netns.detail-full=LABEL  the whole catalogue for the discovered
+                             namespaces of this label, or of a prefix ending
+                             in * (e.g. kube-system/*); repeatable
   --netns.runtime-dir=DIR    where a container runtime keeps its task
                              bundles (pod names); repeatable; default the
                              containerd, k3s and CRI-O ones

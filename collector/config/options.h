@@ -39,6 +39,9 @@ struct DaemonOptions {
   bool netns_discover = false;
   std::chrono::milliseconds netns_discover_interval{5000};
   bool netns_detail_full = false;
+  // Discovered namespaces whose label matches one of these (exact, or a
+  // prefix ending in '*') get the whole catalogue all the same.
+  std::vector<std::string> netns_detail_full_for;
   // Where container runtimes keep their task bundles (empty: the defaults).
   std::vector<std::string> runtime_dirs;
   size_t ingest_threads = 0;  // 0: one per core

@@ -92,6 +92,10 @@ class IdTable : public OpenTable<Record, IdTagTraits<Record>> {
   using Base = OpenTable<Record, IdTagTraits<Record>>;
 
  public:
+  // 64 slots to start with (and to shrink back to): a host watches
+  // hundreds of namespaces, most of them with a handful of flows, and
+  // OpenTable's default of 1,024 slots was 16 KiB per table each.
+  explicit IdTable(size_t min_capacity = 64) : Base(min_capacity) {}
   Record* Find(uint32_t id, uint16_t tag = 0) { return Base::Find({id, tag}); }
   Record* Insert(uint32_t id, uint16_t tag, bool* inserted) {
     return Base::Insert({id, tag}, inserted);

@@ -257,6 +257,7 @@ void FlowTracker::ApplyEventBatch(const CtMessage* msgs, size_t n,
 void FlowTracker::BeginDump(size_t expected) {
   dumping_ = true;
   ++gen_;
+  dump_inserted_ = 0;
   if (top_) top_->BeginDump();
   Reserve(expected);
 }
@@ -284,6 +285,7 @@ void FlowTracker::ApplyDumpEntry(const CtMessage& m, uint32_t now_s) {
   }
   r->gen = gen_;
   if (inserted) {
+    ++dump_inserted_;
     counters_->flows_added().Add(1);
     Publish();
   }

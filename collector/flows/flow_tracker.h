@@ -87,6 +87,8 @@ class FlowTracker {
   // Writer-thread view, for tests.
   const FlowTable& table() const { return table_; }
   size_t live_flows() const { return table_.size() - tombstones_; }
+  // Flows the running (or last) dump found that the table did not have.
+  size_t dump_inserted() const { return dump_inserted_; }
   size_t flows_with_labels() const { return extras_.size(); }
 
  private:
@@ -138,6 +140,7 @@ class FlowTracker {
   std::vector<CounterShard::LabelBlock*> helper_blocks_;  // by index
   bool dumping_ = false;
   uint8_t gen_ = 0;
+  size_t dump_inserted_ = 0;
   size_t tombstones_ = 0;
   std::atomic<int64_t> table_entries_{0};
   std::atomic<int64_t> table_bytes_{0};

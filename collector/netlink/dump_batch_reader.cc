@@ -110,7 +110,6 @@ void DumpBatchReader::Run() {
     if (stop_) return;
     seq = seq_;
   }
-  if (prepare_) prepare_();
   auto fail = [&](const std::string& why) {
     Batch b;
     b.last = true;
@@ -120,10 +119,14 @@ void DumpBatchReader::Run() {
   std::error_code ec;
   std::unique_ptr<NetlinkSocket> sock;
   {
+    // Once in for everything: the sockets `prepare` opens in the namespace
+    // then need no setns() of their own.
     ScopedNetns in(*ns_);
-    if (in.error())
+    if (in.error()) {
       return fail("cannot enter the namespace to dump it: " +
                   in.error().message());
+    }
+    if (prepare_) prepare_();
     sock = NetlinkSocket::Open(0, &ec);
   }
   if (!sock) return fail("cannot open a dump socket: " + ec.message());

@@ -45,8 +45,9 @@ class DumpBatchReader : public PoolJob {
   static constexpr size_t kMaxQueued = 8;
 
   // `ready` is called (on the pool's thread) when batches wait for Take;
-  // `prepare` runs on the pool's thread before each dump request is sent
-  // (statistics and tables the dump should come with), may be empty.
+  // `prepare` runs on the pool's thread, inside the namespace, before each
+  // dump request is sent (statistics and tables the dump should come
+  // with), may be empty.
   DumpBatchReader(NetnsRef ns, WorkerPool* pool, std::function<void()> ready,
                   std::function<void()> prepare);
   // Abandons a queued or running dump and waits until the pool let go.

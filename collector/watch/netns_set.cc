@@ -25,18 +25,30 @@ double ResyncPhase(uint64_t inode) {
 
 }  // namespace
 
+bool LabelMatches(const std::string& label,
+                  const std::vector<std::string>& patterns) {
+  for (const auto& p : patterns) {
+    if (!p.empty() && p.back() == '*') {
+      if (label.compare(0, p.size() - 1, p, 0, p.size() - 1) == 0) return true;
+    } else if (label == p) {
+      return true;
+    }
+  }
+  return false;
+}
+
 NetnsSet::NetnsSet(const NetnsSetOptions& opts)
     : opts_(opts),
       discovered_opts_(opts.watcher),
-      dumps_(opts.dump_threads != 0
-                 ? opts.dump_threads
-                 : IngestPool::ThreadsFor(opts.ingest_threads)),
+      dumps_(opts.dump_threads),
       ingest_(opts.ingest_threads),
       resync_interval_(opts.watcher.resync_interval) {
   discovered_opts_.full_detail = opts.discovered_full_detail;
   discovered_opts_.quiet = true;
   discovered_opts_.buffer_size =
       std::min(opts.discovered_buffer_size, opts.watcher.buffer_size);
+  discovered_opts_.busy_buffer_size = opts.watcher.buffer_size;
+  discovered_opts_.back_off_quiet_resyncs = true;
 }
 
 void NetnsSet::Add(NetnsHandle ns) {
@@ -175,6 +187,7 @@ size_t NetnsSet::Reconcile(const std::vector<FoundNetns>& found) {
     if (labels.count(label)) label = "inode:" + std::to_string(id.inode);
     WatcherOptions o = discovered_opts_;
     o.resync_phase = ResyncPhase(id.inode);
+    o.full_detail |= LabelMatches(label, opts_.full_detail_labels);
     try {
       auto w = StartWatcher(NetnsHandle::OpenFound(f->path, label, id), o);
       Member m;

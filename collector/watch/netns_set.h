@@ -40,13 +40,28 @@ namespace ctcollect {
 struct NetnsSetOptions {
   WatcherOptions watcher;     // for the namespaces asked for by name
   size_t ingest_threads = 0;  // 0: one per core
-  size_t dump_threads = 0;    // 0: as many as ingest threads
+  // Threads running dumps. One: the kernel runs the first part of every
+  // ctnetlink dump under the nfnetlink subsystem mutex, and for a small
+  // namespace that part is the whole dump (a walk of every bucket of the
+  // host-wide conntrack hash, ~5 ms at 262,144 buckets): a second thread
+  // spins on the mutex meanwhile (measured: a third of the CPU of 300
+  // namespaces resyncing every 5 s). The dump thread still overlaps the
+  // kernel's work with the ingest threads' parsing.
+  size_t dump_threads = 1;
   // Discovered namespaces: the whole catalogue (--netns.detail=full) or
   // the summary, and the event socket's first receive buffer (it doubles
   // on overrun up to watcher.buffer_max).
   bool discovered_full_detail = false;
+  // ... and the whole catalogue for those whose label matches one of these
+  // (LabelMatches).
+  std::vector<std::string> full_detail_labels;
   size_t discovered_buffer_size = 256u << 10;
 };
+
+// Whether `label` is one of `patterns`: equal to one, or starting with one
+// that ends in '*' (less the '*').
+bool LabelMatches(const std::string& label,
+                  const std::vector<std::string>& patterns);
 
 // A namespace discovery found, as the set should watch it.
 struct FoundNetns {

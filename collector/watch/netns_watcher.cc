@@ -241,8 +241,8 @@ void NetnsWatcher::OnOverrun() {
   size_t cur = events_->ReceiveBuffer() / 2;  // the kernel reports double
   std::string grown;
   if (cur < opts_.buffer_max) {
-    size_t want =
-        std::min(std::max(cur * 2, opts_.buffer_size), opts_.buffer_max);
+    size_t floor = std::max(opts_.buffer_size, opts_.busy_buffer_size);
+    size_t want = std::min(std::max(cur * 2, floor), opts_.buffer_max);
     size_t got = events_->SetReceiveBuffer(want);
     rcvbuf_.store(static_cast<int64_t>(got));
     grown = ", receive buffer now " + std::to_string(got) + " bytes";
@@ -289,6 +289,7 @@ void NetnsWatcher::StartDump(ResyncReason reason) {
     next_resync_ = now + interval;
   }
   dump_seq_ = dump_->Start();
+  dump_reason_ = reason;
   counters_.resyncs(reason).Add(1);
   dump_intr_ = false;
   first_batch_ = true;
@@ -379,6 +380,17 @@ void NetnsWatcher::FinishDump(bool complete) {
     retry_at_ = std::chrono::steady_clock::now();
     pending_reason_ = dump_intr_ ? ResyncReason::kOverrun : pending_reason_;
     return;
+  }
+  if (opts_.back_off_quiet_resyncs) {
+    const bool quiet = dump_reason_ == ResyncReason::kInterval && stale == 0 &&
+                       tracker_.dump_inserted() == 0;
+    quiet_dumps_ = quiet ? std::min(quiet_dumps_ + 1, 3) : 0;
+    // (Otherwise StartDump's one interval, or the start-up phase, stands.)
+    if (quiet) {
+      next_resync_ =
+          dump_started_ +
+          std::chrono::milliseconds(resync_interval_ms_.load() << quiet_dumps_);
+    }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                               dump_started_)

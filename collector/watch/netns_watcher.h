@@ -49,6 +49,11 @@ struct WatcherOptions {
   std::chrono::milliseconds resync_interval{60000};
   size_t buffer_size = 32u << 20;
   size_t buffer_max = 512u << 20;
+  // After an overrun the buffer is at least this (0: buffer_size): a
+  // discovered namespace starts small, and one that overruns is busy, so
+  // it goes straight to what named ones have rather than overrunning (and
+  // resyncing) once per doubling.
+  size_t busy_buffer_size = 0;
   // Turn on nf_conntrack_acct and nf_conntrack_timestamp in the namespace
   // (flow bytes, packets and durations come from them).
   bool enable_accounting = false;
@@ -62,6 +67,12 @@ struct WatcherOptions {
   // Per-namespace notes (the event sysctl, the first dump) at debug level:
   // discovered namespaces come and go by the hundred.
   bool quiet = false;
+  // A periodic dump that found nothing to correct (no flow missing from
+  // the table, none the table had too many) doubles the interval to the
+  // next one, up to 8 times the interval; any correction, overrun or
+  // request brings it back. For discovered namespaces: each dump walks the
+  // host's whole conntrack hash, however few flows the namespace has.
+  bool back_off_quiet_resyncs = false;
   // Spread the periodic resyncs of many namespaces over the interval: the
   // first one after start-up comes after this share of it (0.5 to 1),
   // later ones an interval apart.
@@ -184,6 +195,8 @@ class NetnsWatcher {
   bool dump_intr_ = false;
   bool first_batch_ = false;  // of the running dump: not applied yet
   bool first_dump_ = true;
+  ResyncReason dump_reason_ = ResyncReason::kStartup;  // of the running one
+  int quiet_dumps_ = 0;  // periodic dumps in a row that corrected nothing
 
   // Left by PrepareDump for the ingest thread's first batch of the dump.
   std::atomic<size_t> expected_entries_{0};

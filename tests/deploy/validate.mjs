@@ -29,9 +29,6 @@ import YAML from "yaml";
 const MANIFEST_DIR = "deploy/kubernetes";
 // The config file sample that documents every key the daemon takes.
 const SAMPLE_CONFIG = "systemd/ctcollectd.conf";
-// Keys the daemon takes that the sample does not show yet (added with
-// namespace discovery); drop them here once the sample has them.
-const CONFIG_KEYS_PENDING = ["conntrack.discover", "conntrack.netns_detail"];
 const CONTAINER = "ctcollectd";
 const CAPABILITIES = ["NET_ADMIN", "SYS_ADMIN", "SYS_PTRACE"];
 const LABELS = {
@@ -405,7 +402,7 @@ function checkConfigMap(d, ctx, r, root) {
 
   // The daemon refuses unknown keys at start: on every node at once.
   const sample = YAML.parse(readFileSync(path.join(root, SAMPLE_CONFIG), "utf8"));
-  const known = new Set([...keyPaths(sample), ...CONFIG_KEYS_PENDING]);
+  const known = new Set(keyPaths(sample));
   for (const k of keyPaths(conf)) {
     r.expect(d, known.has(k), `ctcollectd.conf: key ${k} is one ${SAMPLE_CONFIG} documents`,
       `ctcollectd.conf: unknown key ${k} (not in ${SAMPLE_CONFIG}): the daemon would exit 78`);

@@ -263,6 +263,77 @@ TEST(Discovery, FullDetailGivesTheWholeCatalogue) {
   EXPECT_GT(SeriesOf(m, ns.name()), 25u);
 }
 
+// What an idle namespace costs: at most two descriptors (its nsfs handle
+// and its event socket), no thread, and (in plain builds) 128 KiB of RSS.
+TEST(Discovery, AnIdleNamespaceCostsTwoFdsNoThreadAndLittleMemory) {
+  REQUIRE_PRIVILEGE();
+  Daemon d({"--netns.discover", "--netns.discover-interval=1s"});
+  ASSERT_TRUE(d.ready()) << d.log();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const int fds0 = OpenFds(d.pid());
+  const int64_t threads0 = ProcStatus(d.pid(), "Threads");
+  const int64_t rss0 = RssKiB(d.pid());
+  constexpr int kCount = 60;
+  const std::string prefix = "ctidle-" + std::to_string(getpid()) + "-";
+  for (int i = 0; i < kCount; ++i) {
+    ASSERT_EQ(Shell("ip netns add " + prefix + std::to_string(i)).exit_code, 0);
+  }
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        Metrics m = d.Metrics();
+        for (int i = 0; i < kCount; ++i) {
+          if (m[Series("ctcollect_source_up",
+                       {{"netns", prefix + std::to_string(i)},
+                        {"source", "dump"}})] != 1) {
+            return false;
+          }
+        }
+        return true;
+      },
+      10))
+      << d.log();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const int fds1 = OpenFds(d.pid());
+  const int64_t threads1 = ProcStatus(d.pid(), "Threads");
+  const int64_t rss1 = RssKiB(d.pid());
+  for (int i = 0; i < kCount; ++i) {
+    Shell("ip netns delete " + prefix + std::to_string(i));
+  }
+  EXPECT_LE(fds1 - fds0, 2 * kCount);
+  EXPECT_GE(fds1 - fds0, kCount);  // it does watch them
+  EXPECT_EQ(threads1, threads0);
+  if (!kSanitized) {
+    EXPECT_LE(rss1 - rss0, 128 * kCount)
+        << "RSS " << rss0 << " -> " << rss1 << " KiB for " << kCount;
+  }
+  std::cout << "idle namespaces: " << kCount << " cost " << (fds1 - fds0)
+            << " fds, " << (threads1 - threads0) << " threads, "
+            << (rss1 - rss0) << " KiB\n";
+}
+
+TEST(Discovery, DetailFullForTheLabelsGiven) {
+  REQUIRE_PRIVILEGE();
+  TestNetns full, summary;
+  ASSERT_TRUE(full.ok() && summary.ok());
+  // The label itself (prefixes are unit-tested: the test's names share
+  // theirs), and a prefix that matches neither.
+  Daemon d({"--netns.discover", "--netns.detail-full=" + full.name(),
+            "--netns.detail-full=ctct-no-such-*"});
+  ASSERT_TRUE(d.ready()) << d.log();
+  Metrics m = d.Metrics();
+  EXPECT_NE(InfoOf(m, full.name()).find("detail=\"full\""), std::string::npos)
+      << InfoOf(m, full.name());
+  EXPECT_NE(InfoOf(m, summary.name()).find("detail=\"summary\""),
+            std::string::npos)
+      << InfoOf(m, summary.name());
+  EXPECT_EQ(
+      m.count(Series("conntrack_kernel_entries", {{"netns", full.name()}})),
+      1u);
+  EXPECT_EQ(
+      m.count(Series("conntrack_kernel_entries", {{"netns", summary.name()}})),
+      0u);
+}
+
 // Namespaces made and deleted at 20 per second for a minute, flows
 // injected into each, beside three that stay and whose flows change all
 // along. Afterwards: no descriptor, thread or memory beyond the start's, no
