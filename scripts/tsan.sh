@@ -17,6 +17,6 @@ cd "$(dirname "$0")/.."
 cmake --preset tsan >/dev/null
 cmake --build build/tsan -j"$(nproc)"
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
-select='CounterShard|FlowTracker|TopTalkers|ControlProtocol|ControlServer|ControlSocket|HttpServer|HttpFront|WebFront|Concurrency|DaemonHttp|WebConfig\.Tls|Service\.Notifies|Faults\.DeletedNamespace'
+select='CounterShard|FlowTracker|TopTalkers|ControlProtocol|ControlServer|ControlSocket|HttpServer|HttpFront|WebFront|Concurrency|DaemonHttp|WebConfig\.Tls|Service\.Notifies|Faults\.DeletedNamespace|WorkerPool|Discovery'
 ctest --test-dir build/tsan -N -R "$select"
 ctest --test-dir build/tsan -j1 --timeout 600 --output-on-failure -R "$select"

@@ -28,7 +28,7 @@ constexpr int kStopCheckMs = 200;
 
 DumpBatchReader::DumpBatchReader(NetnsRef ns, WorkerPool* pool,
                                  std::function<void()> ready,
-                                 std::function<void()> prepare)
+                                 std::function<bool()> prepare)
     : ns_(std::move(ns)),
       pool_(pool),
       ready_(std::move(ready)),
@@ -126,7 +126,13 @@ void DumpBatchReader::Run() {
       return fail("cannot enter the namespace to dump it: " +
                   in.error().message());
     }
-    if (prepare_) prepare_();
+    if (prepare_ && !prepare_()) {
+      Batch b;
+      b.last = true;
+      b.empty = true;
+      Push(std::move(b));
+      return;
+    }
     sock = NetlinkSocket::Open(0, &ec);
   }
   if (!sock) return fail("cannot open a dump socket: " + ec.message());

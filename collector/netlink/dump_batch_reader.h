@@ -39,6 +39,9 @@ class DumpBatchReader : public PoolJob {
     std::vector<uint8_t> bytes;  // whole netlink messages back to back
     bool last = false;           // the dump's NLMSG_DONE/ERROR is in it, or
                                  // the dump was abandoned (error says why)
+    // The namespace had no entries, so the kernel was not asked (a dump
+    // walks the host's whole conntrack hash): a complete, empty dump.
+    bool empty = false;
     std::string error;
   };
   static constexpr size_t kBatchBytes = 512 * 1024;
@@ -47,9 +50,10 @@ class DumpBatchReader : public PoolJob {
   // `ready` is called (on the pool's thread) when batches wait for Take;
   // `prepare` runs on the pool's thread, inside the namespace, before each
   // dump request is sent (statistics and tables the dump should come
-  // with), may be empty.
+  // with), and returns false when the namespace has no entries to dump
+  // (the dump is then one empty batch); may be empty.
   DumpBatchReader(NetnsRef ns, WorkerPool* pool, std::function<void()> ready,
-                  std::function<void()> prepare);
+                  std::function<bool()> prepare);
   // Abandons a queued or running dump and waits until the pool let go.
   ~DumpBatchReader() override;
   DumpBatchReader(const DumpBatchReader&) = delete;
@@ -79,7 +83,7 @@ class DumpBatchReader : public PoolJob {
   const NetnsRef ns_;
   WorkerPool* const pool_;
   const std::function<void()> ready_;
-  const std::function<void()> prepare_;
+  const std::function<bool()> prepare_;
 
   mutable Mutex mu_;
   CondVar cv_;                        // room in the queue, or stop

@@ -104,12 +104,14 @@ void KernelTables::RefreshUserspaceHelpers() {
   cthelper_error_ = error;
 }
 
-size_t KernelTables::KernelEntries() {
+std::optional<size_t> KernelTables::KernelEntries() {
   KernelStats ks;
   std::error_code ec;
   auto sock = OpenSocket(&ec);
-  if (!sock || QueryKernelStats(sock.get(), &ks)) return 0;
-  return ks.entries.value_or(0);
+  if (!sock || QueryKernelStats(sock.get(), &ks) || !ks.entries) {
+    return std::nullopt;
+  }
+  return static_cast<size_t>(*ks.entries);
 }
 
 void KernelTables::FillSnapshot(NetnsSnapshot* out, bool kernel_stats) const {

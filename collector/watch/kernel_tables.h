@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,8 +43,9 @@ class KernelTables {
   bool RefreshExpectations();
   // Reads the user-space helpers (nfnetlink_cthelper).
   void RefreshUserspaceHelpers() EXCLUDES(mu_);
-  // The number of entries the kernel counts now, or 0 if it does not say.
-  size_t KernelEntries();
+  // The number of entries the kernel counts now (conntrack -C), or nullopt
+  // if it does not say.
+  std::optional<size_t> KernelEntries();
   // An expectation event of the event stream.
   void ApplyExpectationEvent(const ExpMessage& m) {
     expectations_.Apply(m, /*event=*/true);

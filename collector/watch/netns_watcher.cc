@@ -63,7 +63,7 @@ NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts,
   if (auto ec = events_->SetNonBlocking()) throw std::system_error(ec);
   tables_ = std::make_unique<KernelTables>(ns_, where_);
   dump_ = std::make_unique<DumpBatchReader>(
-      ns_, dumps, [this] { Wake(); }, [this] { PrepareDump(); });
+      ns_, dumps, [this] { Wake(); }, [this] { return PrepareDump(); });
   events_up_.store(true);
 }
 
@@ -263,7 +263,7 @@ void NetnsWatcher::OnOverrun() {
   if (tracker_.dumping()) dump_intr_ = true;
 }
 
-void NetnsWatcher::PrepareDump() {
+bool NetnsWatcher::PrepareDump() {
   // Only what the namespace's series use: the summary has no policies,
   // helpers or expectations.
   if (opts_.full_detail) {
@@ -271,7 +271,12 @@ void NetnsWatcher::PrepareDump() {
     if (!tables_->RefreshExpectations()) expectations_malformed_.store(true);
     tables_->RefreshUserspaceHelpers();
   }
-  expected_entries_.store(tables_->KernelEntries());
+  // Asked after BeginDump: a flow made since then comes as an event, so
+  // with none in the kernel now the table's old flows are all gone, and a
+  // dump (a walk of the host's whole conntrack hash) would say no more.
+  std::optional<size_t> entries = tables_->KernelEntries();
+  expected_entries_.store(entries.value_or(0));
+  return !entries || *entries > 0;
 }
 
 void NetnsWatcher::StartDump(ResyncReason reason) {
@@ -320,6 +325,7 @@ void NetnsWatcher::ApplyDumpBatches(IngestScratch* scratch, size_t max) {
       tracker_.ApplyDumpBatch(dump_entries.data(), dump_entries.size(), now);
       dump_entries.clear();
     };
+    if (b.empty) complete = ended = true;
     ForEachMsg(b.bytes.data(), b.bytes.size(), [&](const nlmsghdr* nlh) {
       if (nlh->nlmsg_seq != dump_seq_) return true;  // an abandoned dump's
       if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) dump_intr_ = true;
@@ -335,9 +341,8 @@ void NetnsWatcher::ApplyDumpBatches(IngestScratch* scratch, size_t max) {
                      reinterpret_cast<const char*>(nlh) + NLMSG_HDRLEN)
                      ->error;
         }
-        Log(LogLevel::kError,
-            where_ + ": dump failed: " +
-                std::error_code(err, std::generic_category()).message());
+        DumpFailed("dump failed: " +
+                   std::error_code(err, std::generic_category()).message());
         ended = true;
         return false;
       }
@@ -354,7 +359,7 @@ void NetnsWatcher::ApplyDumpBatches(IngestScratch* scratch, size_t max) {
     });
     apply();
     if (b.last || ended) {
-      if (!b.error.empty()) Log(LogLevel::kError, where_ + ": " + b.error);
+      if (!b.error.empty()) DumpFailed(b.error);
       FinishDump(complete && !dump_intr_);
       if (!b.error.empty()) {
         // The namespace may be going away, or the kernel short of memory:
@@ -368,6 +373,17 @@ void NetnsWatcher::ApplyDumpBatches(IngestScratch* scratch, size_t max) {
   // A storm's worth of parsed entries is not worth keeping for a minute.
   if (!tracker_.dumping() && dump_entries.capacity() > 256) {
     dump_entries = {};
+  }
+}
+
+void NetnsWatcher::DumpFailed(const std::string& why) {
+  if (opts_.quiet) {
+    // Discovered namespaces come and go, and one that vanishes during its
+    // dump is normal: however many do, one line a minute says how many.
+    static RateLimitedLog log(LogLevel::kWarn, std::chrono::seconds(60));
+    log.Log(where_ + ": " + why);
+  } else {
+    Log(LogLevel::kError, where_ + ": " + why);
   }
 }
 

@@ -157,9 +157,13 @@ class NetnsWatcher {
   void StartDump(ResyncReason reason);
   // Applies at most `max` batches the dump reader has ready.
   void ApplyDumpBatches(IngestScratch* scratch, size_t max);
-  // On the dump pool, before the dump request: what the dump needs.
-  void PrepareDump();
+  // On the dump pool, before the dump request: what the dump needs;
+  // false when the kernel counts no entry (nothing to dump).
+  bool PrepareDump();
   void FinishDump(bool complete);
+  // Logs why a dump failed: each time for a named namespace, at most once
+  // a minute (with a count) over all discovered ones.
+  void DumpFailed(const std::string& why);
   uint32_t NowSeconds() const;
 
   NetnsRef ns_;
