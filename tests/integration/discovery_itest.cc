@@ -402,7 +402,10 @@ TEST(DiscoveryChurn, TwentyNamespacesPerSecondForAMinute) {
   const double rate = made / std::chrono::duration<double>(
                                  std::chrono::steady_clock::now() - start)
                                  .count();
-  EXPECT_GE(rate, 15) << "the test could not keep the pace";
+  // The pace is the harness's: under a sanitizer every ctinject it starts
+  // (a sanitized binary too) takes long enough to halve it, as storms are
+  // paced there (kStormPace). The plain build holds 20 per second.
+  EXPECT_GE(rate, kSanitized ? 5 : 15) << "the test could not keep the pace";
   // They were watched while they lived (most of the last second's 20).
   EXPECT_GE(most_watched, 10u);
 
