@@ -260,13 +260,8 @@ class IngestThread : public IngestWaker {
   std::thread thread_;
 };
 
-size_t IngestPool::ThreadsFor(size_t threads) {
-  return threads != 0 ? threads
-                      : std::max(1u, std::thread::hardware_concurrency());
-}
-
 IngestPool::IngestPool(size_t threads) {
-  threads = ThreadsFor(threads);
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   for (size_t i = 0; i < threads; ++i) {
     threads_.push_back(std::make_unique<IngestThread>());
   }

@@ -40,9 +40,6 @@ class IngestPool {
   // Every thread went round its loop within `max_age` (each does at least
   // once a second unless stuck).
   bool Alive(std::chrono::milliseconds max_age) const;
-  size_t threads() const { return threads_.size(); }
-  // The number of threads IngestPool(threads) runs.
-  static size_t ThreadsFor(size_t threads);
   // Stops and joins the threads; every watcher is detached.
   void Stop();
 

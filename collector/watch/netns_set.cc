@@ -55,7 +55,6 @@ void NetnsSet::Add(NetnsHandle ns) {
   Member m;
   m.spec = ns.label();
   m.id = ns.id();
-  m.identity.inode = m.id.inode;
   m.watcher =
       std::make_shared<NetnsWatcher>(std::move(ns), opts_.watcher, &dumps_);
   MutexLock lock(&mu_);
@@ -130,7 +129,6 @@ size_t NetnsSet::CheckNamespaces() {
         MutexLock lock(&mu_);
         if (stopping_) return missing;
         members_[i].id = fresh->netns().id();
-        members_[i].identity.inode = members_[i].id.inode;
         members_[i].watcher = std::move(fresh);
         Log(LogLevel::kNotice, Where(spec) + " is back: watching it again");
         continue;
@@ -159,7 +157,7 @@ size_t NetnsSet::Reconcile(const std::vector<FoundNetns>& found) {
     MutexLock lock(&mu_);
     for (auto it = members_.begin(); it != members_.end();) {
       auto w = wanted.find(it->id);
-      bool keep = !it->discovered ||
+      bool keep = !it->identity.discovered ||
                   (w != wanted.end() && w->second->label == it->found_label);
       if (!keep) {
         gone.push_back(std::move(it->watcher));
@@ -191,12 +189,10 @@ size_t NetnsSet::Reconcile(const std::vector<FoundNetns>& found) {
     try {
       auto w = StartWatcher(NetnsHandle::OpenFound(f->path, label, id), o);
       Member m;
-      m.discovered = true;
       m.found_label = f->label;
       m.id = id;
       m.identity = f->identity;
       m.identity.discovered = true;
-      m.identity.inode = id.inode;
       m.watcher = std::move(w);
       labels.emplace(label, id);
       Log(LogLevel::kDebug, "netns \"" + label + "\" found: watching it");
@@ -296,6 +292,7 @@ Snapshot NetnsSet::TakeSnapshot() const {
     for (size_t i = 0; i < members_.size(); ++i) {
       if (members_[i].watcher) {
         ws.emplace_back(members_[i].watcher, members_[i].identity);
+        ws.back().second.inode = members_[i].id.inode;
       } else if (i < configured_) {
         ++s.netns_missing;
       }
@@ -305,7 +302,6 @@ Snapshot NetnsSet::TakeSnapshot() const {
   for (size_t i = 0; i < ws.size(); ++i) {
     ws[i].first->FillSnapshot(&s.netns[i]);
     s.netns[i].identity = ws[i].second;
-    s.netns[i].full_detail = ws[i].first->full_detail();
   }
   return s;
 }

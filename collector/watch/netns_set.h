@@ -126,10 +126,9 @@ class NetnsSet : public SnapshotSource {
 
  private:
   struct Member {
-    std::string spec;  // as given to --netns ("" for the daemon's own)
-    bool discovered = false;
+    std::string spec;         // as given to --netns ("" for the daemon's own)
     std::string found_label;  // discovered: the label discovery gave it
-    NetnsIdentity identity;
+    NetnsIdentity identity;   // but its inode, which is id's
     NetnsId id;
     std::shared_ptr<NetnsWatcher> watcher;  // null while missing (named)
   };

@@ -431,6 +431,7 @@ std::vector<PolicyDurations> NetnsWatcher::CopyStateDurations() const {
 
 void NetnsWatcher::FillSnapshot(NetnsSnapshot* out) const {
   out->netns = ns_->label();
+  out->full_detail = opts_.full_detail;
   out->ready = Ready();
   out->events_up = events_up_.load();
   out->dump_up = dump_up_.load();

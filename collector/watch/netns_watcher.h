@@ -139,7 +139,6 @@ class NetnsWatcher {
   std::vector<PolicyDurations> CopyStateDurations() const;
   bool Ready() const { return ready_.load(std::memory_order_acquire); }
   const std::string& label() const { return ns_->label(); }
-  bool full_detail() const { return opts_.full_detail; }
   const NetnsHandle& netns() const { return *ns_; }
   // The handle, for dumps that must keep it open while they run.
   NetnsRef shared_netns() const { return ns_; }
