@@ -1,5 +1,6 @@
 #include "collector/base/table_memory.h"
 
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include <cstdint>
@@ -11,6 +12,17 @@ namespace {
 constexpr size_t kHugePage = size_t{2} << 20;
 
 size_t RoundUp(size_t n, size_t to) { return (n + to - 1) / to * to; }
+
+// Faults every page of [p, p + bytes) in for writing, as hugepages where
+// the mapping was advised so (MADV_POPULATE_WRITE, Linux 5.14; before it,
+// one write of the zero already there per 4 KiB page).
+void Populate(void* p, size_t bytes) {
+#ifdef MADV_POPULATE_WRITE
+  if (madvise(p, RoundUp(bytes, kHugePage), MADV_POPULATE_WRITE) == 0) return;
+#endif
+  auto* b = static_cast<volatile uint8_t*>(p);
+  for (size_t i = 0; i < bytes; i += 4096) b[i] = 0;
+}
 
 }  // namespace
 
@@ -45,6 +57,41 @@ void FreeTableMemory(void* p, size_t bytes) {
     return;
   }
   munmap(p, RoundUp(bytes, kHugePage));
+}
+
+void SpareTableMemory::Prepare(size_t bytes) {
+  if (bytes == bytes_) return;
+  Drop();
+  bytes_ = bytes;
+  maker_ = std::thread([this, bytes] {
+    pthread_setname_np(pthread_self(), "ctc-table-mem");
+    void* p = AllocateTableMemory(bytes);
+    if (bytes >= kHugeBytes) Populate(p, bytes);
+    mem_ = p;
+  });
+}
+
+void* SpareTableMemory::Take(size_t bytes) {
+  if (bytes != bytes_) {
+    Drop();
+    return nullptr;
+  }
+  Join();
+  void* p = mem_;
+  mem_ = nullptr;
+  bytes_ = 0;
+  return p;
+}
+
+void SpareTableMemory::Drop() {
+  Join();
+  FreeTableMemory(mem_, bytes_);
+  mem_ = nullptr;
+  bytes_ = 0;
+}
+
+void SpareTableMemory::Join() {
+  if (maker_.joinable()) maker_.join();
 }
 
 }  // namespace ctcollect

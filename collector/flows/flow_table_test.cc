@@ -105,6 +105,41 @@ TEST(FlowTable, GrowsAndShrinksAcrossTheHugepageThreshold) {
   }
 }
 
+// A large table 5 points of load below its limit has its next array made
+// ahead (base/table_memory.h, SpareTableMemory): bytes() counts it while it
+// waits, and the doubling takes it, with every record moved.
+TEST(FlowTable, PreparesItsNextArrayAheadAndTakesItWhenItDoubles) {
+  FlowTable t;
+  bool inserted;
+  uint32_t n = 0;
+  auto insert = [&] {
+    FlowRecord* r = t.Insert(n * 2654435761u, &inserted);
+    ASSERT_TRUE(inserted);
+    r->state = static_cast<uint8_t>(n % 11);
+    ++n;
+  };
+  while (t.capacity() * sizeof(FlowRecord) < 4 * kHugeBytes) insert();
+  const size_t cap = t.capacity();  // 1M slots: 16 MiB
+  while (t.size() + 1 < cap * 70 / 100) insert();
+  EXPECT_EQ(t.bytes(), cap * sizeof(FlowRecord));  // not yet
+  insert();
+  EXPECT_EQ(t.bytes(), 3 * cap * sizeof(FlowRecord));  // array + spare
+  while (t.size() * 100 <= cap * 75) insert();
+  EXPECT_EQ(t.capacity(), 2 * cap);
+  EXPECT_EQ(t.bytes(), 2 * cap * sizeof(FlowRecord));  // spare taken
+  for (uint32_t i = 0; i < n; ++i) {
+    FlowRecord* r = t.Find(i * 2654435761u);
+    ASSERT_NE(r, nullptr) << i;
+    ASSERT_EQ(r->state, i % 11) << i;
+  }
+  // A table that shrinks instead lets its spare go.
+  while (t.size() + 1 < 2 * cap * 70 / 100) insert();
+  insert();
+  EXPECT_EQ(t.bytes(), 6 * cap * sizeof(FlowRecord));
+  t.EraseIf([](const FlowRecord& r) { return r.id % 64 != 0; });
+  EXPECT_LT(t.bytes(), 2 * cap * sizeof(FlowRecord));
+}
+
 TEST(FlowTable, MemoryPerFlowStaysCompact) {
   FlowTable t;
   bool inserted;

@@ -50,6 +50,16 @@ std::error_code NetlinkSocket::SetNonBlocking() {
   return {};
 }
 
+std::error_code NetlinkSocket::ConnectToKernel() {
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;  // nl_pid 0, no groups
+  if (connect(fd(), reinterpret_cast<const sockaddr*>(&kernel),
+              sizeof(kernel)) != 0) {
+    return std::error_code(errno, std::generic_category());
+  }
+  return {};
+}
+
 std::error_code NetlinkSocket::Send(const void* buf, size_t len) {
   if (mnl_socket_sendto(sock_, buf, len) < 0) {
     return std::error_code(errno, std::generic_category());
@@ -71,20 +81,16 @@ BatchReceiver::BatchReceiver(size_t datagrams, size_t datagram_size)
     : stride_((datagram_size + 63) / 64 * 64 + kStagger),
       buf_(datagrams * stride_),
       iov_(datagrams),
-      msgs_(datagrams),
-      addrs_(datagrams) {
+      msgs_(datagrams) {
   for (size_t i = 0; i < datagrams; ++i) {
     iov_[i] = iovec{&buf_[i * stride_], datagram_size};
     msgs_[i] = mmsghdr{};
     msgs_[i].msg_hdr.msg_iov = &iov_[i];
     msgs_[i].msg_hdr.msg_iovlen = 1;
-    msgs_[i].msg_hdr.msg_name = &addrs_[i];
-    msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_nl);
   }
 }
 
 int BatchReceiver::Receive(int fd, std::error_code* ec) {
-  for (auto& m : msgs_) m.msg_hdr.msg_namelen = sizeof(sockaddr_nl);
   int n = recvmmsg(fd, msgs_.data(), static_cast<unsigned>(msgs_.size()),
                    MSG_DONTWAIT, nullptr);
   if (n < 0) {

@@ -101,6 +101,9 @@ SyncPeer::SyncPeer(const SyncOptions& opts, NetnsRef ns)
   }
   events_->SetReceiveBuffer(32u << 20);
   events_->SetNonBlocking();
+  if (auto ec = events_->ConnectToKernel()) {
+    throw std::system_error(ec, "sync: connect the ctnetlink event socket");
+  }
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0)
     throw std::system_error(errno, std::generic_category(), "eventfd");

@@ -61,6 +61,9 @@ NetnsWatcher::NetnsWatcher(NetnsHandle ns, const WatcherOptions& opts,
             " asked for (no CAP_NET_ADMIN for SO_RCVBUFFORCE?)");
   }
   if (auto ec = events_->SetNonBlocking()) throw std::system_error(ec);
+  if (auto ec = events_->ConnectToKernel()) {
+    throw std::system_error(ec, "connect the event socket in " + where_);
+  }
   tables_ = std::make_unique<KernelTables>(ns_, where_);
   dump_ = std::make_unique<DumpBatchReader>(
       ns_, dumps, [this] { Wake(); }, [this] { return PrepareDump(); });
@@ -190,11 +193,8 @@ int NetnsWatcher::DrainEvents(IngestScratch* scratch, int max_batches) {
       Log(LogLevel::kError, where_ + ": event socket: " + ec.message());
       break;
     }
+    // The socket is connected to the kernel: every datagram is its.
     for (int i = 0; i < n; ++i) {
-      if (batch.sender(i) != 0) {
-        counters_.parse_errors().Add(1);
-        continue;
-      }
       if (batch.truncated(i)) {
         // An event we could not read whole is an event lost.
         counters_.parse_errors().Add(1);
@@ -208,7 +208,7 @@ int NetnsWatcher::DrainEvents(IngestScratch* scratch, int max_batches) {
     tracker_.ApplyEventBatch(msgs.data(), msgs.size(), NowSeconds());
     msgs.clear();
     total += n;
-    if (n < 64) break;
+    if (static_cast<size_t>(n) < batch.max_datagrams()) break;
   }
   return total;
 }

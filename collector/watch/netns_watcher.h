@@ -83,7 +83,7 @@ struct WatcherOptions {
 // and the parse buffers, one set per thread rather than per namespace.
 struct IngestScratch {
   BatchReceiver events{64, 8192};
-  std::vector<CtMessage> event_msgs;    // one recvmmsg's events, parsed
+  std::vector<CtMessage> event_msgs;    // one batch's events, parsed
   std::vector<CtMessage> dump_entries;  // parsed, applied as one batch
   std::vector<DumpBatchReader::Batch> dump_batches;  // reused between takes
 };
@@ -111,7 +111,7 @@ class NetnsWatcher {
   int event_fd() const { return events_->fd(); }
   void Attach(IngestWaker* waker);
   void Detach();
-  // Reads whatever events are queued, at most `max_batches` recvmmsg calls.
+  // Reads whatever events are queued, at most `max_batches` batches.
   // Returns the number of datagrams read.
   int DrainEvents(IngestScratch* scratch, int max_batches);
   // Resyncs asked for or due, config changes, dump batches ready.

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -69,6 +70,67 @@ TEST(Faults, TinyBufferOverrunsAreCountedResyncedAndLoggedOnce) {
   EXPECT_GE(lines, 1);
   EXPECT_LE(lines, 2) << d.log();
   EXPECT_LT(lines, overruns);
+}
+
+// The event socket is connected to the kernel, so a process in the
+// namespace cannot feed it datagrams of its own: the kernel refuses them
+// (ECONNREFUSED to the sender) and nothing reaches the daemon. A socket of
+// the same process that is not connected takes the same datagram, so the
+// refusal is the connection's doing.
+TEST(Faults, ForgedUnicastsToTheEventSocketAreRefusedByTheKernel) {
+  REQUIRE_PRIVILEGE();
+  TestNetns ns;
+  ASSERT_TRUE(ns.ok());
+  Daemon d({"--netns=" + ns.name(), "--resync-interval=1h"});
+  ASSERT_TRUE(d.ready()) << d.log();
+  // The daemon's sockets, by inode.
+  std::string inodes;
+  for (const auto& e : std::filesystem::directory_iterator(
+           "/proc/" + std::to_string(d.pid()) + "/fd")) {
+    std::error_code ec;
+    std::string target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (target.rfind("socket:[", 0) == 0) {
+      inodes += target.substr(8, target.size() - 9) + ",";
+    }
+  }
+  // In the namespace: every NETLINK_NETFILTER socket of the daemon that
+  // listens to multicast groups is its event socket.
+  auto r = ns.Run(R"(python3 - ')" + inodes + R"(' <<'PY'
+import errno, socket, sys
+mine = set(sys.argv[1].strip(",").split(","))
+events = []
+for line in open("/proc/net/netlink").read().splitlines()[1:]:
+    f = line.split()
+    if f[1] == "12" and int(f[3], 16) != 0 and f[9] in mine:
+        events.append(int(f[2]))
+print("event sockets", len(events))
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)
+s.bind((0, 0))
+for port in events:
+    try:
+        s.sendto(b"\x14\x00\x00\x00\x00\x01\x00\x00" + b"\x00" * 12, (port, 0))
+        print("accepted", port)
+    except OSError as e:
+        print("refused" if e.errno == errno.ECONNREFUSED else "error %d" % e.errno, port)
+control = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)
+control.bind((0, 0))
+s.sendto(b"\x00" * 20, (control.getsockname()[0], 0))
+print("control received", len(control.recv(100)))
+PY)");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("event sockets 1\n"), std::string::npos) << r.out;
+  EXPECT_EQ(Count(r.out, "refused"), 1) << r.out;
+  EXPECT_EQ(Count(r.out, "accepted"), 0) << r.out;
+  EXPECT_NE(r.out.find("control received 20"), std::string::npos) << r.out;
+  // Nothing reached the daemon: no parse error, no event.
+  CtInject(ns, "create --count 3 --proto udp --quiet");
+  EntryCounts got, want;
+  EXPECT_TRUE(WaitUntilEqualsKernel(d, ns, ns.name(), 10, &got, &want))
+      << "daemon: " << Describe(got) << "\nkernel: " << Describe(want);
+  auto m = d.Metrics();
+  EXPECT_EQ(
+      m[Series("ctcollect_events_parse_errors_total", {{"netns", ns.name()}})],
+      0);
 }
 
 TEST(Faults, KilledMidStormAndRestartedRebuildsFromTheKernel) {
