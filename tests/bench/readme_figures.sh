@@ -4,7 +4,8 @@
 # captured ctnetlink events, replication decode + apply, each beside its
 # reference in the same binary), then compare.sh (storms, CPU per event,
 # RSS and dumps beside conntrackd, conntrack -E and the minimal libmnl
-# consumer), http_bench.sh (scrapes, /api/v1/flows), sync_bench.sh (bulk
+# consumer), http_bench.sh (scrapes, /api/v1/flows), web_front_bench.sh
+# (scrapes with 1,000 connections held open), sync_bench.sh (bulk
 # send beside conntrackd -B) and big_table.sh (4M flows). Each part heads
 # its table with the commit, build type and date (tests/bench/stamp.sh);
 # run it on a clean tree, so that no part says -dirty.
@@ -20,7 +21,7 @@ export BUILD=$build
 # shellcheck source=tests/bench/stamp.sh
 . "$root/tests/bench/stamp.sh"
 [ "$(id -u)" -eq 0 ] || { echo "readme_figures: needs root" >&2; exit 1; }
-for b in "$build/tests/bench/ctcollect_bench" "$build/tests/bench/sync_bench"; do
+for b in "$build/tests/bench/ctcollect_bench" "$build/tests/bench/sync_bench" "$build/tests/bench/web_front_bench"; do
   [ -x "$b" ] || { echo "readme_figures: missing $b (cmake --preset release && cmake --build build/release -j2)" >&2; exit 1; }
 done
 tmp=$(mktemp -d /tmp/readme_figures.XXXXXX)
@@ -48,6 +49,7 @@ run() {  # SCRIPT: its table, appended
 }
 run compare.sh
 run http_bench.sh
+run web_front_bench.sh
 run sync_bench.sh
 if [ -z "${SKIP_BIG:-}" ] && [ -x "$root/tests/bench/big_table.sh" ]; then run big_table.sh; fi
 echo "readme_figures: wrote $out" >&2
