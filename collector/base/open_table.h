@@ -6,9 +6,12 @@
 // never allocate; an insert allocates only when the table doubles, and the
 // new array comes already zero (base/table_memory.h: calloc, or for large
 // arrays a hugepage-advised mapping), so a growing table does not first
-// write all of it. A large table that nears its load limit has its next
-// array faulted in on a helper thread (SpareTableMemory), so that the
-// doubling itself is only the copy.
+// write all of it. A large table whose traits ask for it (kFaultInAhead:
+// the flow table, fed by event storms that must not stall) has its next
+// array faulted in on a helper thread when it nears its load limit
+// (SpareTableMemory), so that the doubling itself is only the copy. The
+// price is memory: between 5 points below the limit and the limit, the
+// table holds three times its array.
 //
 // `Traits` says what a record holds:
 //   using Key;                         what Find and Insert look up by
@@ -23,6 +26,8 @@
 //   static void Release(Record*);      marks it free (Used false); the rest
 //                                      of a free record is never read
 //   static constexpr size_t kMaxLoadPercent;  grows past this load
+//   static constexpr bool kFaultInAhead;  optional: true to have the next
+//                                      array faulted in ahead (below)
 // `Record` is trivially copyable, and free when all zeros.
 //
 // Thread safety: not thread-safe; one owner thread.
@@ -129,6 +134,13 @@ class OpenTable {
     // spreads either over the table, and any other hash as well.
     return static_cast<size_t>((hash * 0x9E3779B97F4A7C15ull) >> (64 - shift_));
   }
+  static constexpr bool FaultInAhead() {
+    if constexpr (requires { Traits::kFaultInAhead; }) {
+      return Traits::kFaultInAhead;
+    } else {
+      return false;
+    }
+  }
   bool OverLoad(size_t n, size_t cap) const {
     return n * 100 > cap * Traits::kMaxLoadPercent;
   }
@@ -233,7 +245,7 @@ void OpenTable<Record, Traits>::Rehash(size_t new_capacity) {
   if (mem == nullptr) mem = AllocateTableMemory(bytes);
   slots_ = Slots(static_cast<Record*>(mem), Free{bytes});
   mask_ = new_capacity - 1;
-  spare_at_ = 2 * bytes >= kHugeBytes
+  spare_at_ = FaultInAhead() && 2 * bytes >= kHugeBytes
                   ? new_capacity * (Traits::kMaxLoadPercent - 5) / 100
                   : SIZE_MAX;
   shift_ = 1;

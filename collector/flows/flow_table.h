@@ -71,6 +71,9 @@ template <typename Record>
 struct IdTagTraits {
   using Key = FlowId;
   static constexpr size_t kMaxLoadPercent = 75;
+  // An event storm must not wait while a table of millions doubles
+  // (base/open_table.h, base/table_memory.h SpareTableMemory).
+  static constexpr bool kFaultInAhead = true;
   static uint64_t Hash(const Key& k) { return k.id; }
   static uint64_t Hash(const Record& r) { return r.id; }
   static bool Used(const Record& r) { return r.meta & Record::kUsed; }
