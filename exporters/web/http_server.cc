@@ -1,12 +1,19 @@
 #include "exporters/web/http_server.h"
 
 #include <CivetServer.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <prometheus/text_serializer.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "collector/base/clock.h"
 #include "collector/base/log.h"
@@ -26,6 +33,18 @@
 
 namespace ctcollect {
 namespace {
+
+// Opens a connection to 127.0.0.1:port and closes it unused.
+void Knock(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  (void)connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof(a));
+  close(fd);
+}
 
 void Reply(mg_connection* conn, int status, const char* content_type,
            const std::string& body) {
@@ -327,7 +346,23 @@ HttpServer::~HttpServer() {
   // civetweb's workers stop first (server_ is declared after gate_, so it
   // is destroyed first too): they read the gate and its front until then,
   // and the front goes on relaying their last answers.
-  if (server_) server_->close();
+  if (!server_) return;
+  // civetweb's master thread sees mg_stop's flag only when its poll of the
+  // listening socket returns, and that poll waits up to 2 s
+  // (SOCKET_TIMEOUT_QUANTUM in civetweb 1.15): the daemon took 2 s to stop.
+  // A connection to that socket ends the poll, so one is made every 10 ms
+  // until the server has stopped; each is closed unused, and a worker that
+  // takes one before the flag is up reads its end at once.
+  std::atomic<bool> stopped{false};
+  std::thread knocker([&stopped, port = server_->getListeningPorts()[0]] {
+    while (!stopped.load()) {
+      Knock(port);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  server_->close();
+  stopped.store(true);
+  knocker.join();
 }
 
 std::vector<int> HttpServer::ports() const { return gate_->front->ports(); }
