@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <system_error>
 
 namespace ctcollect {
 namespace {
@@ -62,13 +63,17 @@ void FreeTableMemory(void* p, size_t bytes) {
 void SpareTableMemory::Prepare(size_t bytes) {
   if (bytes == bytes_) return;
   Drop();
+  try {
+    maker_ = std::thread([this, bytes] {
+      pthread_setname_np(pthread_self(), "ctc-table-mem");
+      void* p = AllocateTableMemory(bytes);
+      if (bytes >= kHugeBytes) Populate(p, bytes);
+      mem_ = p;
+    });
+  } catch (const std::system_error&) {
+    return;  // no thread to be had: the doubling allocates for itself
+  }
   bytes_ = bytes;
-  maker_ = std::thread([this, bytes] {
-    pthread_setname_np(pthread_self(), "ctc-table-mem");
-    void* p = AllocateTableMemory(bytes);
-    if (bytes >= kHugeBytes) Populate(p, bytes);
-    mem_ = p;
-  });
 }
 
 void* SpareTableMemory::Take(size_t bytes) {
